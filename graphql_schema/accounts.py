@@ -1,0 +1,88 @@
+from datetime import datetime
+
+import strawberry
+
+from graphql_schema.context import Info
+from spek.accounts import service
+from spek.accounts.models import User as UserModel
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str | None
+    device_id: str | None
+    display_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, user: UserModel) -> "User":
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            device_id=user.device_id,
+            display_name=user.display_name,
+            created_at=user.created_at,
+        )
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: User
+
+    @classmethod
+    def from_result(cls, result: service.AuthResult) -> "AuthPayload":
+        return cls(
+            access_token=result.access_token,
+            refresh_token=result.refresh_token,
+            token_type="Bearer",
+            expires_in=result.expires_in,
+            user=User.from_model(result.user),
+        )
+
+
+@strawberry.type
+class AccountsQuery:
+    @strawberry.field(description="The signed-in user.")
+    async def me(self, info: Info) -> User:
+        async with info.context.session() as session:
+            return User.from_model(await info.context.current_user(session))
+
+
+@strawberry.type
+class AccountsMutation:
+    @strawberry.mutation(description="Create an account with email and password (at least 8 characters).")
+    async def register(self, info: Info, email: str, password: str, display_name: str | None = None) -> AuthPayload:
+        async with info.context.session() as session:
+            policy = info.context.services.token_policy
+            return AuthPayload.from_result(await service.register(session, policy, email, password, display_name))
+
+    @strawberry.mutation
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        async with info.context.session() as session:
+            return AuthPayload.from_result(
+                await service.login(session, info.context.services.token_policy, email, password)
+            )
+
+    @strawberry.mutation(description="Sign in a mobile device by its random device id, creating its account once.")
+    async def register_device(self, info: Info, device_id: str) -> AuthPayload:
+        async with info.context.session() as session:
+            return AuthPayload.from_result(
+                await service.register_device(session, info.context.services.token_policy, device_id)
+            )
+
+    @strawberry.mutation(description="Trade a refresh token for a new pair; the old refresh token stops working.")
+    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        async with info.context.session() as session:
+            return AuthPayload.from_result(
+                await service.refresh(session, info.context.services.token_policy, refresh_token)
+            )
+
+    @strawberry.mutation(description="End the sign-in this refresh token belongs to. False if it was not live.")
+    async def logout(self, info: Info, refresh_token: str) -> bool:
+        async with info.context.session() as session:
+            return await service.logout(session, refresh_token)

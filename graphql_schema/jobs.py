@@ -1,0 +1,98 @@
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from graphql_schema.context import Info
+from spek.ids import parse_id
+from spek.jobs import events, service
+from spek.jobs import models
+from spek.jobs.models import JobStatus as JobStatusModel
+
+JobStatus = strawberry.enum(JobStatusModel, name="JobStatus")
+
+
+@strawberry.type
+class Job:
+    id: strawberry.ID
+    kind: str = strawberry.field(description='e.g. "transcription", "document", "chat"')
+    status: JobStatus
+    stage: str | None = strawberry.field(description='e.g. "decoding", "transcribing", "diarizing", "saving"')
+    progress: float = strawberry.field(description="0.0 .. 1.0, never decreasing")
+    eta_seconds: float | None
+    attempts: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_model(cls, job: models.Job) -> "Job":
+        return cls(
+            id=strawberry.ID(str(job.id)),
+            kind=job.kind,
+            status=job.status,
+            stage=job.stage,
+            progress=job.progress,
+            eta_seconds=job.eta_seconds,
+            attempts=job.attempts,
+            error=job.error,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+@strawberry.type
+class JobEvent:
+    job_id: strawberry.ID
+    seq: int = strawberry.field(description="1, 2, 3 ... per job, no gaps")
+    status: JobStatus
+    stage: str | None
+    progress: float
+    eta_seconds: float | None
+    message: str | None
+    error: str | None
+    at: datetime
+
+    @classmethod
+    def from_event(cls, event: events.JobEvent) -> "JobEvent":
+        return cls(
+            job_id=strawberry.ID(event.job_id),
+            seq=event.seq,
+            status=event.status,
+            stage=event.stage,
+            progress=event.progress,
+            eta_seconds=event.eta_seconds,
+            message=event.message,
+            error=event.error,
+            at=event.at,
+        )
+
+
+@strawberry.type
+class JobsQuery:
+    @strawberry.field
+    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            return Job.from_model(await service.get_job(session, user, parse_id(id)))
+
+
+@strawberry.type
+class JobsSubscription:
+    @strawberry.subscription(
+        description="Replays every event with seq > after (default: from the first), then follows live; "
+        "completes after the terminal event (COMPLETED, FAILED or CANCELLED)."
+    )
+    async def job_progress(
+        self, info: Info, job_id: strawberry.ID, after: int | None = None
+    ) -> AsyncGenerator[JobEvent, None]:
+        session = info.context.session()
+        try:
+            user = await info.context.current_user(session)
+            stream = service.follow_job(session, info.context.services.redis, user, parse_id(job_id, "jobId"), after or 0)
+            async for event in stream:
+                yield JobEvent.from_event(event)
+        finally:
+            await session.close()

@@ -1,0 +1,46 @@
+"""The Strawberry schema: every part of the contract merged into Query, Mutation and Subscription."""
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.tools import merge_types
+
+from graphql_schema.accounts import AccountsMutation, AccountsQuery
+from graphql_schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from graphql_schema.errors import ErrorCodes
+from graphql_schema.jobs import JobsQuery, JobsSubscription
+from graphql_schema.knowledge import KnowledgeMutation, KnowledgeQuery
+from graphql_schema.metrics import Metrics
+from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
+from graphql_schema.recordings import RecordingsMutation, RecordingsQuery
+from spek.errors import ErrorCode as ErrorCodeModel
+from spek.settings import Settings
+
+ErrorCode = strawberry.enum(ErrorCodeModel, name="ErrorCode", description="The value of every error's extensions.code.")
+
+Query = merge_types("Query", (AccountsQuery, NotebooksQuery, RecordingsQuery, JobsQuery, KnowledgeQuery, ChatQuery))
+Mutation = merge_types("Mutation", (AccountsMutation, NotebooksMutation, RecordingsMutation, KnowledgeMutation, ChatMutation))
+Subscription = merge_types("Subscription", (JobsSubscription, ChatSubscription))
+
+
+class SpekSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """The ErrorCodes extension logs the unexpected ones; client errors are not worth a stack trace."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return SpekSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[ErrorCode],
+        extensions=[
+            # Outermost first: Metrics sees errors after ErrorCodes has given them codes.
+            Metrics,
+            ErrorCodes,
+            ParserCache(maxsize=1000),
+            ValidationCache(maxsize=1000),
+            QueryDepthLimiter(max_depth=settings.max_query_depth),
+            MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+            MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""ARQ worker: settings and job functions (thin: they call services in `spek/`)."""

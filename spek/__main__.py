@@ -1,0 +1,3 @@
+from spek.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""Access tokens (short-lived JWTs) and refresh tokens (random, stored hashed)."""
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jwt
+
+from spek.errors import Unauthenticated
+from spek.settings import Settings
+
+ALGORITHM = "HS256"
+ISSUER = "spek"
+
+
+def load_signing_secret(settings: Settings) -> str:
+    """The JWT secret: from settings, else generated once and kept in the data dir."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = Path(settings.data_dir) / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: when API and worker start together, exactly one of them writes it.
+        try:
+            with open(path, "x", encoding="ascii") as f:
+                f.write(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="ascii").strip()
+
+
+class AccessTokens:
+    def __init__(self, secret: str, ttl_seconds: int) -> None:
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: uuid.UUID) -> str:
+        now = datetime.now(timezone.utc)
+        claims = {
+            "sub": str(user_id),
+            "iss": ISSUER,
+            "typ": "access",
+            "iat": now,
+            "exp": now + timedelta(seconds=self.ttl_seconds),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> uuid.UUID:
+        """The user id a valid token speaks for; Unauthenticated otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["exp", "sub", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("The access token has expired; refresh it.") from None
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("The access token is not valid.") from None
+        if claims.get("typ") != "access":
+            raise Unauthenticated("The access token is not valid.")
+        try:
+            return uuid.UUID(claims["sub"])
+        except ValueError:
+            raise Unauthenticated("The access token is not valid.") from None
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

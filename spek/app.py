@@ -1,0 +1,93 @@
+"""The ASGI application: GraphQL, health, metrics and the web app."""
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_schema.context import Services
+from graphql_schema.schema import build_schema
+from graphql_schema.view import SpekGraphQL
+from spek.accounts.service import TokenPolicy
+from spek.accounts.tokens import AccessTokens, load_signing_secret
+from spek.db import create_engine, create_sessionmaker
+from spek.health import healthz, readyz
+from spek.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+log = structlog.get_logger("spek.api")
+
+
+class RequestIdMiddleware:
+    """Tags each request (and WebSocket) with an id: in logs, and in the X-Request-ID header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        request_id = uuid.uuid4().hex[:16]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings) -> Starlette:
+    if not settings.database_url or not settings.redis_url:
+        raise RuntimeError("The API needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
+    graphql = SpekGraphQL(build_schema(settings), multipart_uploads_enabled=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        redis = Redis.from_url(settings.redis_url)
+        app.state.services = Services(
+            settings=settings,
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+            token_policy=TokenPolicy(
+                access=AccessTokens(load_signing_secret(settings), settings.access_token_ttl_seconds),
+                refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+            ),
+        )
+        log.info("api.started")
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,127 @@
+"""`spek up | serve | worker | migrate`."""
+
+import argparse
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import structlog
+
+from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
+from spek.logging import configure_logging
+from spek.settings import Settings, get_settings
+
+log = structlog.get_logger("spek")
+CHILD_STOP_TIMEOUT_SECONDS = 30
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from spek.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+
+
+def worker(settings: Settings) -> None:
+    from jobs.worker import create_worker
+
+    create_worker(settings).run()
+
+
+def migrate(database_url: str | None, revision: str = "head") -> None:
+    from spek import migrate as migrations
+
+    if not database_url:
+        sys.exit("spek migrate needs DATABASE_URL (`spek up` migrates its embedded database itself).")
+    migrations.upgrade(database_url, revision)
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM if `spek up` itself is killed, so nothing is left running (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def up(settings: Settings) -> None:
+    """Everything on one machine: embedded servers where no URL is set, the API and one worker."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stopping: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    cleanups: list[Callable[[], None]] = []
+    children: dict[str, subprocess.Popen] = {}
+    exit_code = 0
+    try:
+        env = dict(os.environ, SPEK_DATA_DIR=str(data_dir))
+        if not settings.database_url:
+            postgres = EmbeddedPostgres(data_dir / "postgres")
+            cleanups.append(postgres.stop)
+            env["DATABASE_URL"] = postgres.start()
+            log.info("embedded.postgres.started", directory=str(postgres.directory))
+        if not settings.redis_url:
+            redis = EmbeddedRedis(data_dir / "redis")
+            cleanups.append(redis.stop)
+            env["REDIS_URL"] = redis.start()
+            log.info("embedded.redis.started", url=env["REDIS_URL"])
+        migrate(env.get("DATABASE_URL") or settings.database_url)
+        log.info("database.migrated")
+
+        for name in ("serve", "worker"):
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", "spek", name], env=env, start_new_session=True, preexec_fn=_die_with_parent
+            )
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"\nSpek is up.\n  GraphiQL:  {base}/graphql\n  Web app:   {base}/\n  Ready:     {base}/readyz\n"
+              f"  Data:      {data_dir}\nPress Ctrl-C to stop.\n", flush=True)
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    log.error("child.exited", process=name, code=child.returncode)
+                    stopping.append(0)
+                    exit_code = 1
+                    break
+            time.sleep(0.2)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in children.values():
+            wait_for_exit(child, CHILD_STOP_TIMEOUT_SECONDS)
+        for cleanup in reversed(cleanups):
+            cleanup()
+        log.info("spek.stopped")
+    sys.exit(exit_code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="spek", description="Spek: transcripts, notes and chat over GraphQL.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run everything on this machine (embedded PostgreSQL/Redis unless URLs are set)")
+    commands.add_parser("serve", help="run the API (needs DATABASE_URL and REDIS_URL)")
+    commands.add_parser("worker", help="run one ARQ worker (needs DATABASE_URL and REDIS_URL)")
+    migrate_parser = commands.add_parser("migrate", help="apply database migrations (needs DATABASE_URL)")
+    migrate_parser.add_argument("revision", nargs="?", default="head")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    configure_logging(settings)
+    if args.command == "up":
+        up(settings)
+    elif args.command == "serve":
+        serve(settings)
+    elif args.command == "worker":
+        worker(settings)
+    elif args.command == "migrate":
+        migrate(settings.database_url, args.revision)

@@ -1,0 +1,45 @@
+"""Errors a client can act on. Each carries one of the contract's ErrorCode values."""
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA = "UNSUPPORTED_MEDIA"
+    RATE_LIMITED = "RATE_LIMITED"
+    CONFLICT = "CONFLICT"
+    INTERNAL = "INTERNAL"
+    # Added to the contract's codes: an operation of the contract this server does not serve yet.
+    NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+
+
+class SpekError(Exception):
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(SpekError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class NotFound(SpekError):
+    code = ErrorCode.NOT_FOUND
+
+
+class BadUserInput(SpekError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class Conflict(SpekError):
+    code = ErrorCode.CONFLICT
+
+
+class NotImplementedYet(SpekError):
+    code = ErrorCode.NOT_IMPLEMENTED

@@ -1,0 +1,76 @@
+"""Jobs: the row that says where a processing run stands, and the events that tell clients."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spek.accounts.models import User
+from spek.db import utcnow
+from spek.errors import BadUserInput, NotFound
+from spek.jobs import events
+from spek.jobs.models import Job, JobStatus
+
+
+async def create_job(session: AsyncSession, user: User, kind: str) -> Job:
+    job = Job(user_id=user.id, kind=kind, status=JobStatus.QUEUED, progress=0.0, attempts=0)
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get_job(session: AsyncSession, user: User, job_id: uuid.UUID) -> Job:
+    job = (await session.execute(select(Job).where(Job.id == job_id, Job.user_id == user.id))).scalar_one_or_none()
+    if job is None:
+        raise NotFound(f"Job {job_id} not found.")
+    return job
+
+
+async def report(
+    session: AsyncSession,
+    redis: Redis,
+    job: Job,
+    *,
+    status: JobStatus | None = None,
+    stage: str | None = None,
+    progress: float | None = None,
+    eta_seconds: float | None = None,
+    message: str | None = None,
+    error: str | None = None,
+) -> int:
+    """Save the job's new state, then tell subscribers. Progress never goes backwards."""
+    if progress is not None and not 0.0 <= progress <= 1.0:
+        raise BadUserInput(f"Job progress must be within 0..1, got {progress}.")
+    now = utcnow()
+    if status is not None:
+        if status is JobStatus.RUNNING and job.started_at is None:
+            job.started_at = now
+        if status.is_terminal:
+            job.finished_at = now
+            eta_seconds = None
+        job.status = status
+    if job.status is JobStatus.COMPLETED:
+        progress = 1.0
+    if stage is not None:
+        job.stage = stage
+    if progress is not None:
+        job.progress = max(job.progress, progress)
+    job.eta_seconds = eta_seconds
+    if error is not None:
+        job.error = error
+    await session.commit()
+    return await events.append(
+        redis, job.id, job.status, job.stage, job.progress, job.eta_seconds, message, job.error, now
+    )
+
+
+async def follow_job(
+    session: AsyncSession, redis: Redis, user: User, job_id: uuid.UUID, after: int
+) -> AsyncIterator[events.JobEvent]:
+    """Check the user may see the job, then replay and follow its events."""
+    await get_job(session, user, job_id)
+    await session.close()  # don't hold a connection for a stream that may last an hour
+    async for event in events.follow(redis, job_id, after):
+        yield event

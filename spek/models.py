@@ -1,0 +1,9 @@
+"""Imports every model so that `Base.metadata` (and Alembic) sees all tables."""
+
+from spek.accounts.models import RefreshToken, User
+from spek.audit import AuditEvent
+from spek.db import Base
+from spek.jobs.models import Job, JobStatus
+from spek.notebooks.models import Notebook, Page, Section, Tag, page_tags
+
+__all__ = ["AuditEvent", "Base", "Job", "JobStatus", "Notebook", "Page", "RefreshToken", "Section", "Tag", "User", "page_tags"]

@@ -1,0 +1,50 @@
+"""Every setting Spek reads, in one place, from the environment (or a `.env` file)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path(".spek"), validation_alias="SPEK_DATA_DIR")
+    # Unset: `spek up` starts embedded PostgreSQL / Redis under the data dir.
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+
+    host: str = Field("127.0.0.1", validation_alias="SPEK_HOST")
+    port: int = Field(8000, validation_alias="SPEK_PORT")
+
+    # Unset: generated once and kept in `<data dir>/jwt-secret`.
+    jwt_secret: str | None = Field(None, validation_alias="SPEK_JWT_SECRET")
+    access_token_ttl_seconds: int = Field(900, validation_alias="SPEK_ACCESS_TOKEN_TTL")
+    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, validation_alias="SPEK_REFRESH_TOKEN_TTL")
+
+    max_query_depth: int = Field(12, validation_alias="SPEK_MAX_QUERY_DEPTH")
+    max_query_aliases: int = Field(30, validation_alias="SPEK_MAX_QUERY_ALIASES")
+    max_query_tokens: int = Field(5000, validation_alias="SPEK_MAX_QUERY_TOKENS")
+
+    queue_name: str = Field("spek:queue", validation_alias="SPEK_QUEUE_NAME")
+    worker_heartbeat_seconds: int = Field(5, validation_alias="SPEK_WORKER_HEARTBEAT_SECONDS")
+
+    log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
+    log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_asyncpg(cls, url: str | None) -> str | None:
+        """Accept the usual `postgresql://` form and talk to it through asyncpg."""
+        if url is None:
+            return None
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
