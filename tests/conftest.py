@@ -1,0 +1,65 @@
+"""One real Spek stack per test session: embedded PostgreSQL and Redis, the API and a worker."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from spek import migrate
+from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
+from tests.support import Account, GraphQLClient, free_port, register, spek_process, wait_until_ready
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    base_url: str
+    env: dict[str, str]
+    postgres: EmbeddedPostgres
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("spek-data")
+    postgres, redis = EmbeddedPostgres(data_dir / "postgres"), EmbeddedRedis(data_dir / "redis")
+    processes = []
+    try:
+        database_url, redis_url = postgres.start(), redis.start()
+        migrate.upgrade(database_url)
+        port = free_port()
+        env = {
+            "SPEK_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SPEK_PORT": str(port),
+            "SPEK_WORKER_HEARTBEAT_SECONDS": "2",
+        }
+        processes = [spek_process("serve", env), spek_process("worker", env)]
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, processes[0])
+        yield Stack(data_dir, database_url, redis_url, base_url, env, postgres)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            wait_for_exit(process, 20)
+        redis.stop()
+        postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def client(stack: Stack) -> GraphQLClient:
+    return GraphQLClient(stack.base_url)
+
+
+@pytest.fixture
+def alice(client: GraphQLClient) -> Account:
+    return register(client)
+
+
+@pytest.fixture
+def bob(client: GraphQLClient) -> Account:
+    return register(client)

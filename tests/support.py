@@ -1,0 +1,114 @@
+"""Helpers the tests share: a GraphQL client over real HTTP, and starting Spek's processes."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited early with code {process.returncode}")
+        try:
+            last = httpx.get(f"{base_url}/readyz", timeout=5)
+            if last.status_code == 200:
+                return
+        except httpx.HTTPError as e:
+            last = e
+        time.sleep(0.3)
+    raise TimeoutError(f"{base_url} not ready: {last!r} {getattr(last, 'text', '')}")
+
+
+def spek_process(command: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "spek", command], env={**os.environ, **env}, **kwargs)
+
+
+class GraphQLClient:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def execute(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def data(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        """The data of a request that must succeed."""
+        body = self.execute(query, variables, token)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    def error_code(self, query: str, variables: dict | None = None, token: str | None = None) -> str:
+        """The code of the single error a request must fail with."""
+        body = self.execute(query, variables, token)
+        assert body.get("errors"), f"expected an error, got {body}"
+        codes = {e["extensions"]["code"] for e in body["errors"]}
+        assert len(codes) == 1, body["errors"]
+        return codes.pop()
+
+
+REGISTER = """
+mutation Register($email: String!, $password: String!, $displayName: String) {
+  register(email: $email, password: $password, displayName: $displayName) {
+    accessToken refreshToken tokenType expiresIn user { id email displayName }
+  }
+}
+"""
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    id: str
+    access_token: str
+    refresh_token: str
+
+
+def register(client: GraphQLClient, password: str = "correct horse battery") -> Account:
+    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    payload = client.data(REGISTER, {"email": email, "password": password})["register"]
+    return Account(email, password, payload["user"]["id"], payload["accessToken"], payload["refreshToken"])
+
+
+def sql(database_url: str, statement: str, **params: Any) -> list[tuple]:
+    """Run one SQL statement against the real database and return its rows."""
+    from sqlalchemy import text
+
+    from spek.db import create_engine
+
+    async def run() -> list[tuple]:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return run_async(run())
