@@ -33,14 +33,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[ErrorCode],
+        # Factories: each request gets fresh extension instances (the caches live at module level).
+        # Outermost first: Metrics sees errors after ErrorCodes has given them codes.
         extensions=[
-            # Outermost first: Metrics sees errors after ErrorCodes has given them codes.
             Metrics,
             ErrorCodes,
-            ParserCache(maxsize=1000),
-            ValidationCache(maxsize=1000),
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-            MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            lambda: ParserCache(maxsize=1000),
+            lambda: ValidationCache(maxsize=1000),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         ],
     )

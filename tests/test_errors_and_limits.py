@@ -1,7 +1,10 @@
 import json
 
 import httpx
+import structlog
+from graphql import GraphQLError
 
+from graphql_schema.errors import with_code
 from tests.support import Account, GraphQLClient
 
 INTROSPECTION = """
@@ -122,3 +125,18 @@ def test_graphiql_is_served_to_browsers(client: GraphQLClient) -> None:
 def test_responses_carry_a_request_id(client: GraphQLClient) -> None:
     first, second = client.http.get("/healthz"), client.http.get("/healthz")
     assert first.headers["x-request-id"] and first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_unexpected_errors_are_internal_with_a_request_id_and_no_details(capsys) -> None:
+    structlog.contextvars.bind_contextvars(request_id="req-4242")
+    try:
+        failure = RuntimeError('relation "users" does not exist [SQL: SELECT users.id FROM users]')
+        coded = with_code(GraphQLError("boom", path=["me"], original_error=failure))
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    assert coded.extensions == {"code": "INTERNAL"}
+    assert "req-4242" in coded.message
+    assert "SELECT" not in coded.message and "users" not in coded.message
+    # The details go to the log, with the same request id, for whoever runs the server.
+    logged = capsys.readouterr()
+    assert "req-4242" in logged.out + logged.err and "SELECT users.id" in logged.out + logged.err

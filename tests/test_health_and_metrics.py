@@ -1,0 +1,35 @@
+from tests.support import Account, GraphQLClient, free_port, poll_http, spek_process, stop
+
+
+def test_healthz(client: GraphQLClient) -> None:
+    assert client.http.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_checks_database_redis_and_worker(client: GraphQLClient) -> None:
+    ready = client.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "worker": "ok"}
+
+
+def test_readyz_names_the_missing_worker(stack) -> None:
+    """An API whose queue has no worker answers 503 and says which part is failing."""
+    port = free_port()
+    api = spek_process("serve", {**stack.env, "SPEK_PORT": str(port), "SPEK_QUEUE_NAME": "spek:queue-without-workers"})
+    try:
+        response = poll_http(f"http://127.0.0.1:{port}/readyz", lambda r: True, api)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["failing"] == ["worker"]
+        assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
+        assert body["checks"]["worker"].startswith("failing")
+    finally:
+        stop(api)
+
+
+def test_metrics_count_operations_and_error_codes(client: GraphQLClient, alice: Account) -> None:
+    client.data("{ notebooks { id } }", token=alice.access_token)
+    client.execute("{ notebooks { id } }")
+    text = client.http.get("/metrics").text
+    assert 'spek_graphql_requests_total{operation="notebooks",type="query"}' in text
+    assert 'spek_graphql_request_duration_seconds_bucket{le="0.05",operation="notebooks",type="query"}' in text
+    assert 'spek_graphql_errors_total{code="UNAUTHENTICATED"}' in text
