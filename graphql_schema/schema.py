@@ -1,7 +1,7 @@
 """The Strawberry schema: every part of the contract merged into Query, Mutation and Subscription."""
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountsMutation, AccountsQuery
@@ -28,6 +28,12 @@ class SpekSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The limit rules are built once: ValidationCache keys on the rule classes, and a limiter
+    # made per request would make new classes each time and never hit the cache.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+    ]
     return SpekSchema(
         query=Query,
         mutation=Mutation,
@@ -38,10 +44,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             Metrics,
             ErrorCodes,
+            lambda: AddValidationRules(limit_rules),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         ],
     )

@@ -33,6 +33,16 @@ def worker(settings: Settings) -> None:
     create_worker(settings).run()
 
 
+def check_worker(settings: Settings) -> None:
+    """Exit 0 when some worker on the queue has reported in lately (for container health checks)."""
+    import redis
+
+    from spek.health import worker_heartbeat_key
+
+    if not settings.redis_url or not redis.Redis.from_url(settings.redis_url).exists(worker_heartbeat_key(settings)):
+        sys.exit("no live worker heartbeat")
+
+
 def migrate(database_url: str | None, revision: str = "head") -> None:
     from spek import migrate as migrations
 
@@ -110,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="run everything on this machine (embedded PostgreSQL/Redis unless URLs are set)")
     commands.add_parser("serve", help="run the API (needs DATABASE_URL and REDIS_URL)")
-    commands.add_parser("worker", help="run one ARQ worker (needs DATABASE_URL and REDIS_URL)")
+    worker_parser = commands.add_parser("worker", help="run one ARQ worker (needs DATABASE_URL and REDIS_URL)")
+    worker_parser.add_argument("--check", action="store_true", help="only check that a worker is alive; exit 1 if not")
     migrate_parser = commands.add_parser("migrate", help="apply database migrations (needs DATABASE_URL)")
     migrate_parser.add_argument("revision", nargs="?", default="head")
     args = parser.parse_args(argv)
@@ -122,6 +133,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         serve(settings)
     elif args.command == "worker":
-        worker(settings)
+        check_worker(settings) if args.check else worker(settings)
     elif args.command == "migrate":
         migrate(settings.database_url, args.revision)

@@ -57,8 +57,8 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> int:
         raise
 
 
-def spek_process(command: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "spek", command], env={**os.environ, **env}, **kwargs)
+def spek_process(command: str, env: dict[str, str], args_extra: list[str] | None = None, **kwargs: Any) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "spek", command, *(args_extra or [])], env={**os.environ, **env}, **kwargs)
 
 
 class GraphQLClient:

@@ -33,3 +33,10 @@ def test_metrics_count_operations_and_error_codes(client: GraphQLClient, alice: 
     assert 'spek_graphql_requests_total{operation="notebooks",type="query"}' in text
     assert 'spek_graphql_request_duration_seconds_bucket{le="0.05",operation="notebooks",type="query"}' in text
     assert 'spek_graphql_errors_total{code="UNAUTHENTICATED"}' in text
+
+
+def test_worker_check_command(stack) -> None:
+    alive = spek_process("worker", stack.env, args_extra=["--check"])
+    assert alive.wait(30) == 0
+    none = spek_process("worker", {**stack.env, "SPEK_QUEUE_NAME": "spek:nobody-here"}, args_extra=["--check"])
+    assert none.wait(30) == 1

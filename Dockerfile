@@ -1,0 +1,30 @@
+# One image for both roles: `spek serve` (API) and `spek worker`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    SPEK_HOST=0.0.0.0 SPEK_PORT=8000 SPEK_DATA_DIR=/data
+
+# ffmpeg decodes uploads for the recording pipeline.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+# torch first, from the CPU index: otherwise a dependency pulls the CUDA build (gigabytes).
+# GPU workers: build with --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu128
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+RUN pip install --no-cache-dir torch==2.13.0 --index-url ${TORCH_INDEX}
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY spek ./spek
+COPY graphql_schema ./graphql_schema
+COPY jobs ./jobs
+COPY migrations ./migrations
+COPY static ./static
+COPY api ./api
+RUN pip install --no-cache-dir .
+
+RUN useradd --create-home --uid 1000 spek && mkdir -p /data && chown spek /data
+USER spek
+VOLUME /data
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)" || exit 1
+CMD ["spek", "serve"]
