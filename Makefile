@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test clean
+.PHONY: install system-deps run test clean
 
-install: $(STAMP)
+install: system-deps $(STAMP)
+
+# espeak-ng speaks the test and benchmark audio.
+system-deps:
+	@command -v espeak-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
 
 # Re-installs only when pyproject.toml changes. torch goes first: this pin is the local CPU build;
 # letting a dependency pull torch would fetch gigabytes of CUDA packages.

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +16,7 @@ from spek.accounts.models import User
 from spek.accounts.tokens import AccessTokens
 from spek.errors import Unauthenticated
 from spek.settings import Settings
+from spek.storage import Storage
 
 
 @dataclass
@@ -24,8 +25,9 @@ class Services:
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    redis: Redis
+    redis: ArqRedis  # Redis, plus enqueueing ARQ jobs
     token_policy: accounts.TokenPolicy
+    storage: Storage
 
     @property
     def access_tokens(self) -> AccessTokens:

@@ -1,6 +1,7 @@
-"""Recordings, transcripts and exports: the contract's types. The pipeline behind them lands next."""
+"""Recordings, transcripts and exports."""
 
 import enum
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import strawberry
@@ -9,6 +10,10 @@ from strawberry.file_uploads import Upload
 from graphql_schema.context import Info
 from graphql_schema.jobs import Job, JobStatus
 from graphql_schema.not_served import not_served
+from spek.ids import parse_id
+from spek.jobs.models import JobStatus as JobStatusModel
+from spek.recordings import models, service
+from spek.storage import CHUNK_SIZE
 
 
 @strawberry.enum
@@ -57,6 +62,18 @@ class Segment:
     text: str
     words: list[Word]
 
+    @classmethod
+    def from_model(cls, segment: models.Segment) -> "Segment":
+        return cls(
+            id=strawberry.ID(str(segment.id)),
+            index=segment.index,
+            start=segment.start,
+            end=segment.end,
+            speaker=segment.speaker,
+            text=segment.text,
+            words=[Word(**word) for word in segment.words],
+        )
+
 
 @strawberry.type
 class Speaker:
@@ -78,6 +95,28 @@ class Transcript:
     segments: list[Segment]
     updated_at: datetime
 
+    @classmethod
+    def from_model(cls, transcript: models.Transcript) -> "Transcript":
+        talk_time: dict[str, float] = {}
+        for segment in transcript.segments:
+            if segment.speaker:
+                talk_time[segment.speaker] = talk_time.get(segment.speaker, 0.0) + segment.end - segment.start
+        return cls(
+            id=strawberry.ID(str(transcript.id)),
+            recording_id=strawberry.ID(str(transcript.recording_id)),
+            language=transcript.language,
+            language_probability=transcript.language_probability,
+            duration_seconds=transcript.duration_seconds,
+            model=transcript.model,
+            text=" ".join(segment.text for segment in transcript.segments),
+            speakers=[
+                Speaker(label=s["label"], name=s.get("name"), talk_time_seconds=round(talk_time.get(s["label"], 0.0), 3))
+                for s in transcript.speakers
+            ],
+            segments=[Segment.from_model(segment) for segment in transcript.segments],
+            updated_at=transcript.updated_at,
+        )
+
 
 @strawberry.type
 class Recording:
@@ -92,9 +131,34 @@ class Recording:
     notebook_id: strawberry.ID | None
     status: JobStatus
     job: Job | None
-    transcript: Transcript | None
     audio_url: str | None = strawberry.field(description="signed, time-limited URL that supports HTTP Range")
     created_at: datetime
+    _model: strawberry.Private[models.Recording]
+
+    @strawberry.field
+    async def transcript(self, info: Info) -> Transcript | None:
+        async with info.context.session() as session:
+            transcript = await service.transcript_of(session, self._model)
+            return Transcript.from_model(transcript) if transcript else None
+
+    @classmethod
+    def from_model(cls, recording: models.Recording) -> "Recording":
+        return cls(
+            id=strawberry.ID(str(recording.id)),
+            title=recording.title,
+            filename=recording.filename,
+            format=recording.format,
+            size_bytes=recording.size_bytes,
+            duration_seconds=recording.duration_seconds,
+            sample_rate=recording.sample_rate,
+            channels=recording.channels,
+            notebook_id=strawberry.ID(str(recording.notebook_id)) if recording.notebook_id else None,
+            status=recording.job.status if recording.job else JobStatusModel.COMPLETED,
+            job=Job.from_model(recording.job) if recording.job else None,
+            audio_url=None,
+            created_at=recording.created_at,
+            _model=recording,
+        )
 
 
 @strawberry.type
@@ -114,19 +178,44 @@ class ExportLink:
     expires_at: datetime
 
 
+async def _chunks(upload: Upload) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK_SIZE):
+        yield chunk
+
+
+def _options(input: RecordingInput) -> service.RecordingOptions:
+    return service.RecordingOptions(
+        title=input.title,
+        notebook_id=parse_id(input.notebook_id, "notebookId") if input.notebook_id is not None else None,
+        language=input.language.lower() if input.language else None,
+        quality=(input.quality or Quality.BALANCED).value,
+        diarize=True if input.diarize is None else input.diarize,
+        num_speakers=input.num_speakers,
+        min_speakers=input.min_speakers,
+        max_speakers=input.max_speakers,
+    )
+
+
 @strawberry.type
 class RecordingsQuery:
-    @strawberry.field
+    @strawberry.field(description="Newest first.")
     async def recordings(self, info: Info, limit: int | None = 50, offset: int | None = 0) -> list[Recording]:
-        not_served("recordings")
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            found = await service.list_recordings(session, user, 50 if limit is None else limit, offset or 0)
+            return [Recording.from_model(r) for r in found]
 
     @strawberry.field
     async def recording(self, info: Info, id: strawberry.ID) -> Recording | None:
-        not_served("recording")
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            return Recording.from_model(await service.get_recording(session, user, parse_id(id)))
 
     @strawberry.field
     async def transcript(self, info: Info, id: strawberry.ID) -> Transcript | None:
-        not_served("transcript")
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            return Transcript.from_model(await service.get_transcript(session, user, parse_id(id)))
 
     @strawberry.field
     async def search_transcript(self, info: Info, transcript_id: strawberry.ID, query: str) -> list[Segment]:
@@ -139,9 +228,23 @@ class RecordingsQuery:
 
 @strawberry.type
 class RecordingsMutation:
-    @strawberry.mutation
+    @strawberry.mutation(description="Upload one audio (or video) file; a transcription job starts at once.")
     async def upload_recording(self, info: Info, file: Upload, input: RecordingInput | None = None) -> Recording:
-        not_served("uploadRecording")
+        services = info.context.services
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            recording = await service.upload_recording(
+                session,
+                services.redis,
+                services.storage,
+                services.settings.data_dir / "tmp",
+                services.settings.max_upload_mb * 1024 * 1024,
+                user,
+                file.filename or "recording",
+                _chunks(file),
+                _options(input or RecordingInput()),
+            )
+            return Recording.from_model(recording)
 
     @strawberry.mutation
     async def submit_batch(self, info: Info, files: list[Upload], input: RecordingInput | None = None) -> Batch:

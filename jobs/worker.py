@@ -8,8 +8,10 @@ from arq.cron import cron
 from arq.worker import Worker
 
 from jobs.housekeeping import purge_expired_refresh_tokens
+from jobs.recordings import transcribe_recording
 from spek.db import create_engine, create_sessionmaker
 from spek.settings import Settings
+from spek.storage import storage_from_settings
 
 log = structlog.get_logger("spek.worker")
 
@@ -22,6 +24,7 @@ def create_worker(settings: Settings) -> Worker:
         ctx["settings"] = settings
         ctx["engine"] = create_engine(settings.database_url)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+        ctx["storage"] = storage_from_settings(settings.data_dir)
         log.info("worker.started", queue=settings.queue_name)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -29,7 +32,8 @@ def create_worker(settings: Settings) -> Worker:
         log.info("worker.stopped")
 
     return Worker(
-        functions=[],
+        functions=[transcribe_recording],
+        job_timeout=6 * 3600,
         cron_jobs=[cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True)],
         on_startup=on_startup,
         on_shutdown=on_shutdown,

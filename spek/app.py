@@ -7,7 +7,8 @@ from pathlib import Path
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis
+from arq import create_pool
+from arq.connections import RedisSettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +24,7 @@ from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
 from spek.health import healthz, readyz
 from spek.settings import Settings
+from spek.storage import storage_from_settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = structlog.get_logger("spek.api")
@@ -63,7 +65,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        redis = Redis.from_url(settings.redis_url)
+        redis = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name)
         app.state.services = Services(
             settings=settings,
             sessionmaker=create_sessionmaker(engine),
@@ -72,6 +74,7 @@ def create_app(settings: Settings) -> Starlette:
                 access=AccessTokens(load_signing_secret(settings), settings.access_token_ttl_seconds),
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
             ),
+            storage=storage_from_settings(settings.data_dir),
         )
         log.info("api.started")
         try:

@@ -37,6 +37,14 @@ class BadUserInput(SpekError):
     code = ErrorCode.BAD_USER_INPUT
 
 
+class PayloadTooLarge(SpekError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMedia(SpekError):
+    code = ErrorCode.UNSUPPORTED_MEDIA
+
+
 class Conflict(SpekError):
     code = ErrorCode.CONFLICT
 

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     queue_name: str = Field("spek:queue", validation_alias="SPEK_QUEUE_NAME")
     worker_heartbeat_seconds: int = Field(5, validation_alias="SPEK_WORKER_HEARTBEAT_SECONDS")
 
+    max_upload_mb: int = Field(200, validation_alias="SPEK_MAX_UPLOAD_MB")
+    # A packaged model name ("base", "small"), a folder with a CTranslate2 model, or a hub name.
+    whisper_model: str = Field("base", validation_alias="SPEK_WHISPER_MODEL")
+    whisper_device: str = Field("auto", validation_alias="SPEK_WHISPER_DEVICE")
+    # "auto": int8 on CPU, float16 on CUDA.
+    whisper_compute_type: str = Field("auto", validation_alias="SPEK_WHISPER_COMPUTE_TYPE")
+    whisper_cpu_threads: int = Field(0, validation_alias="SPEK_WHISPER_CPU_THREADS")
+
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")
 

@@ -47,9 +47,9 @@ def test_syntax_and_validation_errors_are_bad_user_input(client: GraphQLClient, 
 
 
 def test_unbuilt_parts_of_the_contract_say_so(client: GraphQLClient, alice: Account) -> None:
-    body = client.execute("{ recordings { id } }", token=alice.access_token)
+    body = client.execute("{ notes { id } }", token=alice.access_token)
     assert body["errors"][0]["extensions"]["code"] == "NOT_IMPLEMENTED"
-    assert "recordings" in body["errors"][0]["message"]
+    assert "notes" in body["errors"][0]["message"]
 
 
 def test_no_internals_in_any_error(client: GraphQLClient, alice: Account) -> None:
@@ -111,8 +111,8 @@ def test_multipart_needs_the_preflight_header(client: GraphQLClient, alice: Acco
     for header in ("Apollo-Require-Preflight", "X-GraphQL-Preflight"):
         accepted = _multipart(client, alice.access_token, {header: "1"})
         assert accepted.status_code == 200
-        # The upload reached the resolver (the recording pipeline lands with the next issue).
-        assert accepted.json()["errors"][0]["extensions"]["code"] == "NOT_IMPLEMENTED"
+        # The upload reached the resolver, which read the bytes and found no audio in them.
+        assert accepted.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA"
 
 
 def test_graphiql_is_served_to_browsers(client: GraphQLClient) -> None:

@@ -12,7 +12,8 @@ def test_upgrade_on_an_empty_database_and_downgrade_to_base(stack) -> None:
     migrate.upgrade(url)
     tables = {name for (name,) in sql(url, TABLES)}
     assert tables == {
-        "alembic_version", "audit_log", "jobs", "notebooks", "page_tags", "pages", "refresh_tokens", "sections", "tags", "users",
+        "alembic_version", "audit_log", "jobs", "notebooks", "page_tags", "pages", "recordings", "refresh_tokens", "sections",
+        "segments", "tags", "transcripts", "users",
     }
     assert sql(url, EXTENSIONS) == [("vector",)]
     assert sql(url, "SELECT '[1,2,3]'::vector <-> '[1,2,4]'::vector") == [(1.0,)]

@@ -1,0 +1,28 @@
+"""Job functions for recordings: thin wrappers over the pipeline in `spek.recordings`."""
+
+import uuid
+from typing import Any
+
+from spek.asr.whisper import WhisperTranscriber
+from spek.recordings.pipeline import PipelineTools
+from spek.recordings.pipeline import transcribe_recording as run_pipeline
+from spek.settings import Settings
+
+
+def _transcriber(ctx: dict[str, Any]) -> WhisperTranscriber:
+    """Loaded on first use and kept: loading a model takes longer than a short recording."""
+    if "transcriber" not in ctx:
+        settings: Settings = ctx["settings"]
+        ctx["transcriber"] = WhisperTranscriber(
+            settings.whisper_model,
+            settings.data_dir / "models",
+            settings.whisper_device,
+            settings.whisper_compute_type,
+            settings.whisper_cpu_threads,
+        )
+    return ctx["transcriber"]
+
+
+async def transcribe_recording(ctx: dict[str, Any], job_id: str) -> None:
+    tools = PipelineTools(ctx["sessionmaker"], ctx["redis"], ctx["storage"], lambda: _transcriber(ctx))
+    await run_pipeline(tools, uuid.UUID(job_id))

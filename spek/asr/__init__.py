@@ -1,0 +1,1 @@
+"""Speech recognition. Knows nothing of HTTP or SQL: audio in, segments and words out."""

@@ -1,0 +1,78 @@
+"""Reading audio files: what is really inside (container, codec, duration), and decoding to 16 kHz mono."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+SAMPLE_RATE = 16_000
+# Containers PyAV reports, mapped to the names people know; codec decides for ambiguous ones.
+ACCEPTED_CONTAINERS = {"wav", "mp3", "flac", "ogg", "matroska,webm", "mov,mp4,m4a,3gp,3g2,mj2", "aac", "w64"}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    format: str
+    duration_seconds: float | None
+    sample_rate: int | None
+    channels: int | None
+
+
+class NotAudio(ValueError):
+    pass
+
+
+def _format_name(container: str, codec: str, has_video: bool, brand: str) -> str:
+    if container == "mov,mp4,m4a,3gp,3g2,mj2":
+        if brand.strip() == "qt":
+            return "mov"
+        return "mp4" if has_video else "m4a"
+    if container == "matroska,webm":
+        return "webm"
+    if container == "ogg":
+        return "opus" if codec == "opus" else "ogg"
+    return container
+
+
+def probe(path: Path) -> MediaInfo:
+    """Open the file as FFmpeg sees it; NotAudio unless it holds a decodable audio track."""
+    try:
+        with av.open(str(path)) as container:
+            audio = next((s for s in container.streams if s.type == "audio"), None)
+            container_name = container.format.name
+            if audio is None:
+                raise NotAudio("the file has no audio track")
+            if container_name not in ACCEPTED_CONTAINERS:
+                raise NotAudio(f"{container_name} files are not accepted")
+            # Decode one frame: a right header over garbage data must not pass.
+            if next(container.decode(audio), None) is None:
+                raise NotAudio("the audio track holds no decodable sound")
+            duration = None
+            if audio.duration is not None and audio.time_base is not None:
+                duration = float(audio.duration * audio.time_base)
+            elif container.duration is not None:
+                duration = container.duration / av.time_base
+            has_video = any(s.type == "video" for s in container.streams)
+            return MediaInfo(
+                format=_format_name(container_name, audio.codec_context.name, has_video, container.metadata.get("major_brand", "")),
+                duration_seconds=duration,
+                sample_rate=audio.codec_context.sample_rate or None,
+                channels=audio.codec_context.channels or None,
+            )
+    except av.FFmpegError as e:
+        raise NotAudio(f"it could not be decoded ({e.strerror or type(e).__name__})") from None
+
+
+def decode_mono_16k(path: Path) -> np.ndarray:
+    """The whole audio track as float32 samples in -1..1, 16 kHz mono."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    pieces: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        stream = next(s for s in container.streams if s.type == "audio")
+        for frame in container.decode(stream):
+            for resampled in resampler.resample(frame):
+                pieces.append(resampled.to_ndarray().reshape(-1))
+        for resampled in resampler.resample(None):
+            pieces.append(resampled.to_ndarray().reshape(-1))
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)

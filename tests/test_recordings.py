@@ -1,0 +1,172 @@
+"""Upload → worker → transcript, through the real API, queue, worker and Whisper model."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.audio import reencode, speak
+from tests.support import Account, GraphQLClient, sql
+
+UPLOAD = """mutation($file: Upload!, $input: RecordingInput) {
+  uploadRecording(file: $file, input: $input) { id title filename format sizeBytes durationSeconds sampleRate channels status job { id status } }
+}"""
+RECORDING = """query($id: ID!) { recording(id: $id) {
+  id status job { status progress attempts finishedAt }
+  transcript { id recordingId language languageProbability durationSeconds model text
+    segments { id index start end speaker text words { start end text probability } } }
+} }"""
+PROGRESS = "subscription($job: ID!) { jobProgress(jobId: $job) { seq status stage progress etaSeconds } }"
+SPEECH = "Hello world. This is a test of the transcription service. We record lectures and meetings."
+
+
+def upload(client: GraphQLClient, token: str, path: Path, input: dict | None = None, name: str | None = None) -> dict:
+    response = client.http.post(
+        "/graphql",
+        data={
+            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None, "input": input}}),
+            "map": json.dumps({"0": ["variables.file"]}),
+        },
+        files={"0": (name or path.name, path.read_bytes(), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "1"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def follow(stack, token: str, job_id: str) -> list[dict]:
+    """Every progress event of a job, over graphql-transport-ws, until the subscription completes."""
+    events = []
+    with connect(stack.base_url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": job_id}}}))
+        while True:
+            message = json.loads(ws.recv(timeout=120))
+            if message["type"] == "complete":
+                return events
+            assert message["type"] == "next", message
+            events.append(message["payload"]["data"]["jobProgress"])
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory) -> Path:
+    return speak(SPEECH, tmp_path_factory.mktemp("audio") / "speech.wav")
+
+
+def test_upload_is_transcribed_with_live_progress(client: GraphQLClient, stack, alice: Account, speech: Path) -> None:
+    body = upload(client, alice.access_token, speech, {"title": "First memo", "language": "en"})
+    recording = body["data"]["uploadRecording"]
+    assert recording["title"] == "First memo" and recording["filename"] == "speech.wav"
+    assert recording["format"] == "wav" and recording["sampleRate"] == 22050 and recording["channels"] == 1
+    assert recording["sizeBytes"] == speech.stat().st_size
+    assert 5 < recording["durationSeconds"] < 10
+    assert recording["status"] in ("QUEUED", "RUNNING")
+
+    events = follow(stack, alice.access_token, recording["job"]["id"])
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["status"] == "QUEUED"
+    assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 1.0
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress)
+    assert {"decoding", "transcribing", "saving"} <= {e["stage"] for e in events}
+
+    done = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]
+    assert done["status"] == "COMPLETED" and done["job"]["attempts"] == 1
+    transcript = done["transcript"]
+    assert transcript["language"] == "en" and transcript["recordingId"] == recording["id"]
+    assert transcript["model"] == "base"
+    text = transcript["text"].lower()
+    for word in ("hello", "world", "test", "lectures", "meetings"):
+        assert word in text, text
+    words = [w for s in transcript["segments"] for w in s["words"]]
+    assert len(words) >= 12
+    assert all(0 <= w["start"] <= w["end"] <= transcript["durationSeconds"] + 0.5 for w in words)
+    assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+
+
+def test_language_is_detected_when_not_given(client: GraphQLClient, stack, alice: Account, speech: Path) -> None:
+    recording = upload(client, alice.access_token, speech, {"quality": "FAST"})["data"]["uploadRecording"]
+    assert follow(stack, alice.access_token, recording["job"]["id"])[-1]["status"] == "COMPLETED"
+    transcript = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]["transcript"]
+    assert transcript["language"] == "en" and transcript["languageProbability"] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "container", "codec", "options", "expected"),
+    [
+        ("memo.mp3", "mp3", "libmp3lame", {}, "mp3"),
+        ("memo.flac", "flac", "flac", {}, "flac"),
+        ("memo.ogg", "ogg", "libopus", {"rate": 48000}, "opus"),
+        ("memo.webm", "webm", "libopus", {"rate": 48000}, "webm"),
+        ("memo.m4a", "ipod", "aac", {}, "m4a"),
+        ("clip.mp4", "mp4", "aac", {"video": True}, "mp4"),
+        ("clip.mov", "mov", "aac", {"video": True}, "mov"),
+    ],
+)
+def test_every_accepted_format(client: GraphQLClient, alice: Account, speech: Path, tmp_path: Path, name, container, codec, options, expected) -> None:
+    path = reencode(speech, tmp_path / name, container, codec, **options)
+    # The extension says nothing: what counts is what is inside.
+    recording = upload(client, alice.access_token, path, name="upload.bin")["data"]["uploadRecording"]
+    assert recording["format"] == expected
+    assert 5 < recording["durationSeconds"] < 10
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"this is a text file, not audio", "not an audio file"),
+        (b"ID3\x03\x00\x00\x00" + b"\x00" * 4000, "not an audio file"),
+        (b"RIFF\x24\x08\x00\x00WAVEfmt ", "not an audio file"),
+    ],
+)
+def test_files_that_are_not_audio_are_refused_and_leave_nothing(client: GraphQLClient, stack, alice: Account, tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "memo.mp3"
+    path.write_bytes(content)
+    before = sql(stack.database_url, "SELECT count(*) FROM recordings WHERE user_id = :u", u=alice.id)
+    body = upload(client, alice.access_token, path)
+    assert body["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA"
+    assert message in body["errors"][0]["message"]
+    assert sql(stack.database_url, "SELECT count(*) FROM recordings WHERE user_id = :u", u=alice.id) == before
+    assert sql(stack.database_url, "SELECT count(*) FROM jobs WHERE user_id = :u", u=alice.id) == [(0,)]
+    assert not list((stack.data_dir / "files").glob(f"recordings/{alice.id}/*"))
+    assert not list((stack.data_dir / "tmp").glob("upload-*"))
+
+
+def test_truncated_file_is_refused(client: GraphQLClient, alice: Account, speech: Path, tmp_path: Path) -> None:
+    mp3 = reencode(speech, tmp_path / "memo.mp3", "mp3", "libmp3lame")
+    truncated = tmp_path / "cut.mp3"
+    truncated.write_bytes(mp3.read_bytes()[:300])
+    assert upload(client, alice.access_token, truncated)["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA"
+
+
+def test_oversize_upload_is_refused(client: GraphQLClient, stack, alice: Account, tmp_path: Path) -> None:
+    big = tmp_path / "big.wav"
+    big.write_bytes(b"\x00" * (6 * 1024 * 1024))  # the test stack's limit is 5 MB
+    body = upload(client, alice.access_token, big)
+    assert body["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert "5 MB" in body["errors"][0]["message"]
+    assert not list((stack.data_dir / "tmp").glob("upload-*"))
+
+
+def test_bad_options_are_refused(client: GraphQLClient, alice: Account, speech: Path) -> None:
+    for options, message in (
+        ({"language": "klingon"}, "ISO 639-1"),
+        ({"numSpeakers": 11}, "between 1 and 10"),
+        ({"minSpeakers": 3, "maxSpeakers": 2}, "minSpeakers"),
+        ({"notebookId": str(uuid.uuid4())}, "not found"),
+    ):
+        body = upload(client, alice.access_token, speech, options)
+        assert message in body["errors"][0]["message"], body
+
+
+def test_recordings_belong_to_their_owner(client: GraphQLClient, alice: Account, bob: Account, speech: Path) -> None:
+    recording = upload(client, alice.access_token, speech)["data"]["uploadRecording"]
+    assert client.error_code(RECORDING, {"id": recording["id"]}, bob.access_token) == "NOT_FOUND"
+    assert client.data("{ recordings { id } }", token=bob.access_token)["recordings"] == []
+    assert client.error_code("query($id: ID!) { job(id: $id) { id } }", {"id": recording["job"]["id"]}, bob.access_token) == "NOT_FOUND"
+    mine = client.data("{ recordings(limit: 5) { id } }", token=alice.access_token)["recordings"]
+    assert mine[0]["id"] == recording["id"]
