@@ -11,6 +11,7 @@ from graphql_schema.context import Info
 from graphql_schema.jobs import Job, JobStatus
 from graphql_schema.not_served import not_served
 from spek.ids import parse_id
+from spek.jobs import service as jobs_service
 from spek.jobs.models import JobStatus as JobStatusModel
 from spek.recordings import models, service
 from spek.storage import CHUNK_SIZE
@@ -250,17 +251,25 @@ class RecordingsMutation:
     async def submit_batch(self, info: Info, files: list[Upload], input: RecordingInput | None = None) -> Batch:
         not_served("submitBatch")
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Transcribe again a recording whose last run failed or was cancelled.")
     async def retry_recording(self, info: Info, id: strawberry.ID) -> Recording:
-        not_served("retryRecording")
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            recording = await service.retry_recording(session, info.context.services.redis, user, parse_id(id))
+            return Recording.from_model(recording)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Stop a queued or running job; it ends CANCELLED.")
     async def cancel_job(self, info: Info, id: strawberry.ID) -> Job:
-        not_served("cancelJob")
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            return Job.from_model(await jobs_service.cancel_job(session, info.context.services.redis, user, parse_id(id)))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Delete a recording with its transcript and audio.")
     async def delete_recording(self, info: Info, id: strawberry.ID) -> bool:
-        not_served("deleteRecording")
+        services = info.context.services
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            return await service.delete_recording(session, services.redis, services.storage, user, parse_id(id))
 
     @strawberry.mutation
     async def update_segment(

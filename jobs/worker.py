@@ -34,6 +34,7 @@ def create_worker(settings: Settings) -> Worker:
     return Worker(
         functions=[transcribe_recording],
         job_timeout=6 * 3600,
+        allow_abort_jobs=True,  # cancelJob
         cron_jobs=[cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True)],
         on_startup=on_startup,
         on_shutdown=on_shutdown,

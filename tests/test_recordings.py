@@ -170,3 +170,57 @@ def test_recordings_belong_to_their_owner(client: GraphQLClient, alice: Account,
     assert client.error_code("query($id: ID!) { job(id: $id) { id } }", {"id": recording["job"]["id"]}, bob.access_token) == "NOT_FOUND"
     mine = client.data("{ recordings(limit: 5) { id } }", token=alice.access_token)["recordings"]
     assert mine[0]["id"] == recording["id"]
+
+
+CANCEL = "mutation($id: ID!) { cancelJob(id: $id) { id status finishedAt } }"
+RETRY = "mutation($id: ID!) { retryRecording(id: $id) { id status job { id status } } }"
+DELETE = "mutation($id: ID!) { deleteRecording(id: $id) }"
+LONG_SPEECH = " ".join(
+    f"Part {n}. The committee met on Tuesday to discuss the budget, the schedule and the new library building."
+    for n in range(1, 9)
+)
+
+
+def follow_until(stack, token: str, job_id: str, stage: str):
+    """Open a subscription and read until an event of the given stage; return the open socket."""
+    ws = connect(stack.base_url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"], legacy=True)
+    ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+    assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+    ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": job_id}}}))
+    while True:
+        event = json.loads(ws.recv(timeout=120))["payload"]["data"]["jobProgress"]
+        if event["stage"] == stage:
+            return ws
+
+
+def test_cancel_retry_and_delete(client: GraphQLClient, stack, alice: Account, bob: Account, tmp_path: Path) -> None:
+    long = speak(LONG_SPEECH, tmp_path / "long.wav")
+    recording = upload(client, alice.access_token, long)["data"]["uploadRecording"]
+    job_id = recording["job"]["id"]
+
+    ws = follow_until(stack, alice.access_token, job_id, "transcribing")
+    assert client.error_code(CANCEL, {"id": job_id}, bob.access_token) == "NOT_FOUND"
+    cancelled = client.data(CANCEL, {"id": job_id}, alice.access_token)["cancelJob"]
+    assert cancelled["status"] == "CANCELLED" and cancelled["finishedAt"]
+    rest = []
+    while (message := json.loads(ws.recv(timeout=30)))["type"] != "complete":
+        rest.append(message["payload"]["data"]["jobProgress"])
+    ws.close()
+    assert rest[-1]["status"] == "CANCELLED"
+    assert client.error_code(CANCEL, {"id": job_id}, alice.access_token) == "CONFLICT"
+
+    state = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]
+    assert state["status"] == "CANCELLED" and state["transcript"] is None
+
+    assert client.error_code(RETRY, {"id": recording["id"]}, bob.access_token) == "NOT_FOUND"
+    retried = client.data(RETRY, {"id": recording["id"]}, alice.access_token)["retryRecording"]
+    assert retried["job"]["id"] != job_id and retried["status"] in ("QUEUED", "RUNNING")
+    assert client.error_code(RETRY, {"id": recording["id"]}, alice.access_token) == "CONFLICT"
+
+    # Deleting while the retry runs cancels it and removes everything.
+    assert client.error_code(DELETE, {"id": recording["id"]}, bob.access_token) == "NOT_FOUND"
+    assert client.data(DELETE, {"id": recording["id"]}, alice.access_token)["deleteRecording"] is True
+    assert client.error_code(RECORDING, {"id": recording["id"]}, alice.access_token) == "NOT_FOUND"
+    assert client.data("query($id: ID!) { job(id: $id) { status } }", {"id": retried["job"]["id"]}, alice.access_token)["job"]["status"] == "CANCELLED"
+    assert sql(stack.database_url, "SELECT count(*) FROM recordings WHERE id = :id", id=recording["id"]) == [(0,)]
+    assert not list((stack.data_dir / "files").glob(f"recordings/{alice.id}/*"))

@@ -3,13 +3,15 @@
 import uuid
 from collections.abc import AsyncIterator
 
+from arq.constants import abort_jobs_ss
+from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spek.accounts.models import User
 from spek.db import utcnow
-from spek.errors import BadUserInput, NotFound
+from spek.errors import BadUserInput, Conflict, NotFound
 from spek.jobs import events
 from spek.jobs.models import Job, JobStatus
 
@@ -74,3 +76,22 @@ async def follow_job(
     await session.close()  # don't hold a connection for a stream that may last an hour
     async for event in events.follow(redis, job_id, after):
         yield event
+
+
+def _cancel_key(job_id: uuid.UUID) -> str:
+    return f"job:{job_id}:cancel"
+
+
+async def cancel_job(session: AsyncSession, redis: Redis, user: User, job_id: uuid.UUID) -> Job:
+    """Stop a queued or running job. The worker notices within one progress step and stops."""
+    job = await get_job(session, user, job_id)
+    if job.status.is_terminal:
+        raise Conflict(f"The job is already {job.status.value}; there is nothing to cancel.")
+    await redis.set(_cancel_key(job.id), "1", ex=events.RETENTION_SECONDS)
+    await redis.zadd(abort_jobs_ss, {str(job.id): timestamp_ms()})  # ARQ cancels the running task
+    await report(session, redis, job, status=JobStatus.CANCELLED, message="cancelled")
+    return job
+
+
+async def is_cancelled(redis: Redis, job_id: uuid.UUID) -> bool:
+    return bool(await redis.exists(_cancel_key(job_id)))

@@ -36,6 +36,10 @@ class PipelineTools:
     transcriber: Callable[[], WhisperTranscriber]
 
 
+class Cancelled(Exception):
+    """The user cancelled the job; its CANCELLED event has been sent already."""
+
+
 async def transcribe_recording(tools: PipelineTools, job_id: uuid.UUID) -> None:
     async with tools.sessionmaker() as session:
         job = await session.get(Job, job_id)
@@ -45,6 +49,8 @@ async def transcribe_recording(tools: PipelineTools, job_id: uuid.UUID) -> None:
         job.attempts += 1
         try:
             await _run(tools, session, job, recording)
+        except Cancelled:
+            log.info("pipeline.cancelled", job_id=str(job_id))
         except Exception as e:
             log.exception("pipeline.failed", job_id=str(job_id))
             await session.rollback()
@@ -54,10 +60,16 @@ async def transcribe_recording(tools: PipelineTools, job_id: uuid.UUID) -> None:
 
 async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording: Recording) -> None:
     options = recording.options
+
+    async def stop_if_cancelled() -> None:
+        if await jobs.is_cancelled(tools.redis, job.id):
+            raise Cancelled
+
     await jobs.report(session, tools.redis, job, status=JobStatus.RUNNING, stage="decoding", progress=STAGE_START["decoding"])
     async with tools.storage.local_path(recording.storage_key) as path:
         audio = await anyio.to_thread.run_sync(decode_mono_16k, path)
 
+    await stop_if_cancelled()
     await jobs.report(session, tools.redis, job, stage="transcribing", progress=STAGE_START["transcribing"])
     started = time.monotonic()
     span = STAGE_START["saving"] - STAGE_START["transcribing"]
@@ -65,6 +77,7 @@ async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording:
     reported = [0.0]
 
     async def on_progress(fraction: float) -> None:
+        await stop_if_cancelled()  # raised inside the Whisper thread: it stops at the next segment
         if fraction - reported[0] < 0.02 and fraction < 1.0:
             return  # one event per 2 % of the audio is plenty for a progress bar
         reported[0] = fraction
@@ -81,6 +94,7 @@ async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording:
 
     result = await anyio.to_thread.run_sync(transcribe)
 
+    await stop_if_cancelled()
     await jobs.report(session, tools.redis, job, stage="saving", progress=STAGE_START["saving"])
     transcript = Transcript(
         recording_id=recording.id,

@@ -13,8 +13,9 @@ from sqlalchemy.orm import selectinload
 
 from spek import audit
 from spek.accounts.models import User
-from spek.errors import BadUserInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from spek.errors import BadUserInput, Conflict, NotFound, PayloadTooLarge, UnsupportedMedia
 from spek.jobs import service as jobs
+from spek.jobs.models import Job, JobStatus
 from spek.media import NotAudio, probe
 from spek.notebooks import service as notebooks
 from spek.recordings.models import Recording, Transcript
@@ -119,8 +120,7 @@ async def upload_recording(
         session.add(recording)
         await session.flush()
         audit.record(session, user.id, "recording.upload", "recording", recording.id, filename=filename, size=size)
-        await jobs.report(session, queue, job, message="queued")
-        await queue.enqueue_job(TRANSCRIBE_FUNCTION, str(job.id), _job_id=str(job.id))
+        await _enqueue(session, queue, job)
     except BaseException:
         await session.rollback()
         if stored:
@@ -129,6 +129,40 @@ async def upload_recording(
     finally:
         scratch.unlink(missing_ok=True)
     return await get_recording(session, user, recording.id)
+
+
+async def _enqueue(session: AsyncSession, queue: ArqRedis, job: Job) -> None:
+    # The QUEUED event first: a client subscribing right after the upload sees it at once.
+    await jobs.report(session, queue, job, message="queued")
+    await queue.enqueue_job(TRANSCRIBE_FUNCTION, str(job.id), _job_id=str(job.id))
+
+
+async def retry_recording(session: AsyncSession, queue: ArqRedis, user: User, recording_id: uuid.UUID) -> Recording:
+    """Transcribe again, as a new job, a recording whose last run failed or was cancelled."""
+    recording = await get_recording(session, user, recording_id)
+    if recording.job is not None and recording.job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise Conflict(f"Only a failed or cancelled recording can be retried; this one is {recording.job.status.value}.")
+    transcript = await transcript_of(session, recording)
+    if transcript is not None:
+        await session.delete(transcript)
+    job = await jobs.create_job(session, user, "transcription")
+    recording.job_id = job.id
+    audit.record(session, user.id, "recording.retry", "recording", recording.id)
+    await _enqueue(session, queue, job)
+    session.expire(recording)  # reload with the new job
+    return await get_recording(session, user, recording_id)
+
+
+async def delete_recording(session: AsyncSession, queue: ArqRedis, storage: Storage, user: User, recording_id: uuid.UUID) -> bool:
+    """Delete the recording, its transcript and its audio; a job still running is cancelled first."""
+    recording = await get_recording(session, user, recording_id)
+    if recording.job is not None and not recording.job.status.is_terminal:
+        await jobs.cancel_job(session, queue, user, recording.job.id)
+    await session.delete(recording)
+    audit.record(session, user.id, "recording.delete", "recording", recording_id, filename=recording.filename)
+    await session.commit()
+    await storage.delete(recording.storage_key)
+    return True
 
 
 async def get_recording(session: AsyncSession, user: User, recording_id: uuid.UUID) -> Recording:
