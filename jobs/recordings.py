@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from spek.asr.whisper import WhisperTranscriber
+from spek.diarization import Diarizer, create_diarizer
 from spek.recordings.pipeline import PipelineTools
 from spek.recordings.pipeline import transcribe_recording as run_pipeline
 from spek.settings import Settings
@@ -23,6 +24,13 @@ def _transcriber(ctx: dict[str, Any]) -> WhisperTranscriber:
     return ctx["transcriber"]
 
 
+def _diarizer(ctx: dict[str, Any]) -> Diarizer:
+    if "diarizer" not in ctx:
+        settings: Settings = ctx["settings"]
+        ctx["diarizer"] = create_diarizer(settings.diarizer, settings.pyannote_pipeline, settings.hf_token)
+    return ctx["diarizer"]
+
+
 async def transcribe_recording(ctx: dict[str, Any], job_id: str) -> None:
-    tools = PipelineTools(ctx["sessionmaker"], ctx["redis"], ctx["storage"], lambda: _transcriber(ctx))
+    tools = PipelineTools(ctx["sessionmaker"], ctx["redis"], ctx["storage"], lambda: _transcriber(ctx), lambda: _diarizer(ctx))
     await run_pipeline(tools, uuid.UUID(job_id))

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     whisper_compute_type: str = Field("auto", validation_alias="SPEK_WHISPER_COMPUTE_TYPE")
     whisper_cpu_threads: int = Field(0, validation_alias="SPEK_WHISPER_CPU_THREADS")
 
+    # "campp": the offline CPU diarizer; "pyannote": pyannote.audio's pipeline (optional extra, GPU).
+    diarizer: str = Field("campp", validation_alias="SPEK_DIARIZER")
+    pyannote_pipeline: str = Field("pyannote/speaker-diarization-3.1", validation_alias="SPEK_PYANNOTE_PIPELINE")
+    hf_token: str | None = Field(None, validation_alias="HF_TOKEN")
+
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")
 

@@ -42,3 +42,40 @@ def reencode(source: Path, target: Path, container: str, codec: str, rate: int |
         for packet in audio.encode(None):
             out.mux(packet)
     return target
+
+
+def dialogue(lines: list[tuple[str, str]], path: Path, pause: float = 0.4) -> tuple[Path, list[tuple[float, float, str]]]:
+    """Lines spoken by espeak-ng voices one after another; returns the WAV and (start, end, voice) turns."""
+    from spek.media import SAMPLE_RATE, decode_mono_16k
+
+    pieces, turns, t = [], [], 0.0
+    for i, (voice, text) in enumerate(lines):
+        part = speak(text, path.with_name(f"{path.stem}-{i}.wav"), voice)
+        samples = decode_mono_16k(part)
+        part.unlink()
+        turns.append((t, t + len(samples) / SAMPLE_RATE, voice))
+        pieces += [samples, np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)]
+        t += len(samples) / SAMPLE_RATE + pause
+    audio = np.concatenate(pieces)
+    with av.open(str(path), "w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=SAMPLE_RATE)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray((audio * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path, turns
+
+
+SUPPORT_CALL = [
+    ("en-us", "Hi, is this the support line?"),
+    ("en+f2", "Yes it is, how can I help you today?"),
+    ("en-us", "My internet has been down since this morning."),
+    ("en+f2", "I am sorry to hear that. Can you tell me your account number?"),
+    ("en-us", "Sure, it is four five seven one two."),
+    ("en+f2", "Thank you. I can see an outage in your area."),
+    ("en-us", "How long will it take?"),
+    ("en+f2", "About two hours."),
+]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from tests.audio import reencode, speak
+from tests.audio import SUPPORT_CALL, dialogue, reencode, speak
 from tests.support import Account, GraphQLClient, sql
 
 UPLOAD = """mutation($file: Upload!, $input: RecordingInput) {
@@ -16,6 +16,7 @@ UPLOAD = """mutation($file: Upload!, $input: RecordingInput) {
 RECORDING = """query($id: ID!) { recording(id: $id) {
   id status job { status progress attempts finishedAt }
   transcript { id recordingId language languageProbability durationSeconds model text
+    speakers { label name talkTimeSeconds }
     segments { id index start end speaker text words { start end text probability } } }
 } }"""
 PROGRESS = "subscription($job: ID!) { jobProgress(jobId: $job) { seq status stage progress etaSeconds } }"
@@ -224,3 +225,28 @@ def test_cancel_retry_and_delete(client: GraphQLClient, stack, alice: Account, b
     assert client.data("query($id: ID!) { job(id: $id) { status } }", {"id": retried["job"]["id"]}, alice.access_token)["job"]["status"] == "CANCELLED"
     assert sql(stack.database_url, "SELECT count(*) FROM recordings WHERE id = :id", id=recording["id"]) == [(0,)]
     assert not list((stack.data_dir / "files").glob(f"recordings/{alice.id}/*"))
+
+
+def test_two_speakers_are_told_apart(client: GraphQLClient, stack, alice: Account, tmp_path: Path) -> None:
+    path, turns = dialogue(SUPPORT_CALL, tmp_path / "call.wav")
+    recording = upload(client, alice.access_token, path, {"language": "en"})["data"]["uploadRecording"]
+    stages = [e["stage"] for e in follow(stack, alice.access_token, recording["job"]["id"])]
+    assert "diarizing" in stages
+    transcript = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]["transcript"]
+    assert [s["label"] for s in transcript["speakers"]] == ["SPEAKER_00", "SPEAKER_01"]
+    assert all(s["name"] is None and s["talkTimeSeconds"] > 5 for s in transcript["speakers"])
+    # Each reference turn's words go to one speaker, and the speaker alternates as the voices do.
+    def speaker_at(t: float) -> str:
+        return next(s["speaker"] for s in transcript["segments"] if s["start"] - 0.3 <= t <= s["end"] + 0.3)
+    spoken = [speaker_at((start + end) / 2) for start, end, _ in turns]
+    assert spoken == ["SPEAKER_00", "SPEAKER_01"] * 4, spoken
+    for segment in transcript["segments"]:
+        assert segment["end"] > segment["start"] and segment["text"] == " ".join(w["text"] for w in segment["words"])
+
+
+def test_diarization_can_be_turned_off(client: GraphQLClient, stack, alice: Account, speech: Path) -> None:
+    recording = upload(client, alice.access_token, speech, {"diarize": False, "quality": "FAST"})["data"]["uploadRecording"]
+    stages = [e["stage"] for e in follow(stack, alice.access_token, recording["job"]["id"])]
+    assert "diarizing" not in stages
+    transcript = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]["transcript"]
+    assert transcript["speakers"] == [] and all(s["speaker"] is None for s in transcript["segments"])

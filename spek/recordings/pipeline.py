@@ -1,6 +1,7 @@
 """The transcription pipeline a worker runs for one recording, in named stages that report progress.
 
-decode → transcribe → save. Each stage updates the Job row and appends a progress event.
+decode → transcribe → diarize → assign speakers to words and segments → save.
+Each stage updates the Job row and appends a progress event.
 """
 
 import time
@@ -16,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from spek.asr.whisper import Transcription, WhisperTranscriber
+from spek.diarization import Diarizer, SpeakerCount
+from spek.diarization.assign import SpeakerSegment, assign_speakers
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
 from spek.media import decode_mono_16k
@@ -25,7 +28,7 @@ from spek.storage import Storage
 log = structlog.get_logger("spek.pipeline")
 
 # Where each stage starts on the job's 0..1 progress scale.
-STAGE_START = {"decoding": 0.02, "transcribing": 0.1, "saving": 0.95}
+STAGE_START = {"decoding": 0.02, "transcribing": 0.1, "diarizing": 0.8, "saving": 0.95}
 
 
 @dataclass
@@ -34,6 +37,7 @@ class PipelineTools:
     redis: Redis
     storage: Storage
     transcriber: Callable[[], WhisperTranscriber]
+    diarizer: Callable[[], Diarizer]
 
 
 class Cancelled(Exception):
@@ -72,7 +76,7 @@ async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording:
     await stop_if_cancelled()
     await jobs.report(session, tools.redis, job, stage="transcribing", progress=STAGE_START["transcribing"])
     started = time.monotonic()
-    span = STAGE_START["saving"] - STAGE_START["transcribing"]
+    span = STAGE_START["diarizing"] - STAGE_START["transcribing"]
 
     reported = [0.0]
 
@@ -95,24 +99,34 @@ async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording:
     result = await anyio.to_thread.run_sync(transcribe)
 
     await stop_if_cancelled()
+    if options.get("diarize", True):
+        await jobs.report(session, tools.redis, job, stage="diarizing", progress=STAGE_START["diarizing"])
+        count = SpeakerCount(options.get("num_speakers"), options.get("min_speakers"), options.get("max_speakers"))
+        turns = await anyio.to_thread.run_sync(lambda: tools.diarizer().diarize(audio, count))
+        segments = assign_speakers(result.segments, turns)
+    else:
+        segments = [SpeakerSegment(s.start, s.end, None, s.words) for s in result.segments]
+
+    await stop_if_cancelled()
     await jobs.report(session, tools.redis, job, stage="saving", progress=STAGE_START["saving"])
+    labels = sorted({s.speaker for s in segments if s.speaker})
     transcript = Transcript(
         recording_id=recording.id,
         language=result.language,
         language_probability=result.language_probability,
         duration_seconds=result.duration_seconds,
         model=result.model,
-        speakers=[],
+        speakers=[{"label": label, "name": None} for label in labels],
         segments=[
             Segment(
                 index=i,
                 start=s.start,
                 end=s.end,
-                speaker=None,
+                speaker=s.speaker,
                 text=s.text,
                 words=[{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
             )
-            for i, s in enumerate(result.segments)
+            for i, s in enumerate(segments)
         ],
     )
     session.add(transcript)

