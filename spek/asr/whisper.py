@@ -18,11 +18,16 @@ COMMON_OPTIONS: dict[str, Any] = {
     "condition_on_previous_text": False,
     "compression_ratio_threshold": 2.4,
     "no_speech_threshold": 0.6,
+    # When the first 30 s leave the language unsure (< 0.5), look at up to 4 windows.
+    "language_detection_segments": 4,
+    "language_detection_threshold": 0.5,
 }
+# Chosen with benchmarks/transcription_quality.py: greedy decoding drops hard speech as "no speech"
+# (its log-probability falls under -1), a beam keeps it at a modest cost in time.
 QUALITY_OPTIONS: dict[str, dict[str, Any]] = {
     "FAST": {"beam_size": 1, "best_of": 1, "temperature": 0.0},
-    "BALANCED": {"beam_size": 1, "best_of": 1},
-    "BEST": {"beam_size": 5, "best_of": 5},
+    "BALANCED": {"beam_size": 3, "best_of": 3},
+    "BEST": {"beam_size": 5, "best_of": 5, "patience": 1.5},
 }
 
 
