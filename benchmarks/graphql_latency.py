@@ -10,16 +10,15 @@ import argparse
 import json
 import os
 import platform
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
-from tests.support import free_port, wait_until_ready
+from benchmarks.stack import running_spek
 
 TARGET_P99_MS = 50.0
 QUERIES = {
@@ -60,39 +59,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="load duration per query")
     args = parser.parse_args()
 
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "SPEK_DATA_DIR": data_dir, "SPEK_PORT": str(port), "SPEK_LOG_LEVEL": "WARNING"}
-        env.pop("DATABASE_URL", None), env.pop("REDIS_URL", None)
-        up = subprocess.Popen([sys.executable, "-m", "spek", "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_until_ready(base_url, up)
-            http = httpx.Client(base_url=base_url)
-            register = "mutation($e: String!) { register(email: $e, password: \"benchmark password\") { accessToken } }"
-            token = http.post("/graphql", json={"query": register, "variables": {"e": f"bench-{uuid.uuid4().hex[:8]}@example.com"}}).json()[
-                "data"
-            ]["register"]["accessToken"]
-            headers = {"Authorization": f"Bearer {token}"}
-            create = "mutation { createNotebook(title: \"Bench\") { id } }"
-            notebook_id = http.post("/graphql", json={"query": create}, headers=headers).json()["data"]["createNotebook"]["id"]
-            for i in range(5):
-                page = "mutation($nb: ID!, $t: String!) { createPage(notebookId: $nb, title: $t, tags: [\"a\", \"b\"]) { id } }"
-                http.post("/graphql", json={"query": page, "variables": {"nb": notebook_id, "t": f"Page {i}"}}, headers=headers)
+    with tempfile.TemporaryDirectory() as data_dir, running_spek(Path(data_dir)) as base_url:
+        http = httpx.Client(base_url=base_url)
+        register = "mutation($e: String!) { register(email: $e, password: \"benchmark password\") { accessToken } }"
+        token = http.post("/graphql", json={"query": register, "variables": {"e": f"bench-{uuid.uuid4().hex[:8]}@example.com"}}).json()[
+            "data"
+        ]["register"]["accessToken"]
+        headers = {"Authorization": f"Bearer {token}"}
+        create = "mutation { createNotebook(title: \"Bench\") { id } }"
+        notebook_id = http.post("/graphql", json={"query": create}, headers=headers).json()["data"]["createNotebook"]["id"]
+        for i in range(5):
+            page = "mutation($nb: ID!, $t: String!) { createPage(notebookId: $nb, title: $t, tags: [\"a\", \"b\"]) { id } }"
+            http.post("/graphql", json={"query": page, "variables": {"nb": notebook_id, "t": f"Page {i}"}}, headers=headers)
 
-            print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-                  f"{args.clients} concurrent connections (wrk), {args.seconds} s per query; one API process")
-            print(f"{'query':<10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'target p99':>11} {'p99 / target':>13}")
-            for name, query in QUERIES.items():
-                body = json.dumps({"query": query, "variables": {"id": notebook_id} if "$id" in query else {}})
-                check = http.post("/graphql", content=body, headers={**headers, "Content-Type": "application/json"}).json()
-                assert not check.get("errors"), check
-                load(base_url, token, body, args.clients, 2)  # warm-up
-                p50, p95, p99, rps = load(base_url, token, body, args.clients, args.seconds)
-                print(f"{name:<10} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {rps:>8.0f} {TARGET_P99_MS:>11.0f} {p99 / TARGET_P99_MS:>13.2f}")
-        finally:
-            up.send_signal(signal.SIGTERM)
-            up.wait(60)
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+              f"{args.clients} concurrent connections (wrk), {args.seconds} s per query; one API process")
+        print(f"{'query':<10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'target p99':>11} {'p99 / target':>13}")
+        for name, query in QUERIES.items():
+            body = json.dumps({"query": query, "variables": {"id": notebook_id} if "$id" in query else {}})
+            check = http.post("/graphql", content=body, headers={**headers, "Content-Type": "application/json"}).json()
+            assert not check.get("errors"), check
+            load(base_url, token, body, args.clients, 2)  # warm-up
+            p50, p95, p99, rps = load(base_url, token, body, args.clients, args.seconds)
+            print(f"{name:<10} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {rps:>8.0f} {TARGET_P99_MS:>11.0f} {p99 / TARGET_P99_MS:>13.2f}")
 
 
 if __name__ == "__main__":

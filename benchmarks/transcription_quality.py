@@ -13,9 +13,6 @@ import argparse
 import json
 import os
 import platform
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -32,23 +29,14 @@ from pyannote.core import Segment as Span
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from spek.media import SAMPLE_RATE
-from tests.audio import dialogue
-from tests.support import free_port, wait_until_ready
+from tests.audio import SUPPORT_CALL, dialogue, write_wav
+from benchmarks.stack import running_spek
 
 BRIDGE_SECONDS = 0.6
 TARGETS = {"en_wer": 0.12, "der_025": 0.10, "speed": 0.25}
 
 DIALOGUES: dict[str, tuple[str, list[tuple[str, str]], dict]] = {
-    "en-support-call": ("en", [
-        ("en-us", "Hi, is this the support line?"),
-        ("en+f2", "Yes it is, how can I help you today?"),
-        ("en-us", "My internet has been down since this morning."),
-        ("en+f2", "I am sorry to hear that. Can you tell me your account number?"),
-        ("en-us", "Sure, it is four five seven one two."),
-        ("en+f2", "Thank you. I can see an outage in your area."),
-        ("en-us", "How long will it take to fix?"),
-        ("en+f2", "About two hours. We will send you a message when it is back."),
-    ], {}),
+    "en-support-call": ("en", SUPPORT_CALL, {}),
     "en-meeting-3": ("en", [
         ("en-us", "Good morning everyone, thanks for joining the weekly planning meeting."),
         ("en+f3", "Morning. I have the numbers from last quarter ready to share."),
@@ -101,7 +89,6 @@ def build_samples(directory: Path) -> list[Sample]:
 def _mix(path: Path, turns: list[tuple[float, float, str]], overlap: float, snr_db: float | None):
     """Pull every other turn `overlap` seconds into the one before it, and add noise at snr_db."""
     from spek.media import decode_mono_16k
-    import av
 
     audio = decode_mono_16k(path)
     out = np.zeros(len(audio), dtype=np.float32)
@@ -118,14 +105,7 @@ def _mix(path: Path, turns: list[tuple[float, float, str]], overlap: float, snr_
     if snr_db is not None:
         power = np.mean(out[out != 0] ** 2)
         out += np.random.default_rng(0).normal(0, np.sqrt(power / 10 ** (snr_db / 10)), len(out)).astype(np.float32)
-    with av.open(str(path), "w", format="wav") as container:
-        stream = container.add_stream("pcm_s16le", rate=SAMPLE_RATE)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray((np.clip(out, -1, 1) * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        for packet in list(stream.encode(frame)) + list(stream.encode(None)):
-            container.mux(packet)
-    return path, shifted
+    return write_wav(path, out), shifted
 
 
 
@@ -191,13 +171,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         samples = build_samples(Path(scratch))
-        port = free_port()
-        env = {**os.environ, "SPEK_DATA_DIR": str(Path(scratch) / "data"), "SPEK_PORT": str(port), "SPEK_LOG_LEVEL": "WARNING"}
-        env.pop("DATABASE_URL", None), env.pop("REDIS_URL", None)
-        up = subprocess.Popen([sys.executable, "-m", "spek", "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_until_ready(base_url, up)
+        with running_spek(Path(scratch) / "data") as base_url:
             client = Client(base_url)
             client.transcribe(samples[0], "FAST")  # load the models once, outside the measurements
             total_audio = sum(s.duration for s in samples)
@@ -222,9 +196,6 @@ def main() -> None:
                 print(f"{quality:<9} {en_wer:>7.3f} {ru_wer:>7.3f} {sum(ders0) / total_audio:>7.3f} {sum(ders25) / total_audio:>8.3f} "
                       f"{correct / len(samples):>8.2f} {elapsed_total / total_audio:>10.3f}   {'; '.join(details)}")
             print(f"targets (BALANCED): EN WER ≤ {TARGETS['en_wer']}, DER c.25 ≤ {TARGETS['der_025']}, time/audio ≤ {TARGETS['speed']}")
-        finally:
-            up.send_signal(signal.SIGTERM)
-            up.wait(60)
 
 
 if __name__ == "__main__":

@@ -56,17 +56,22 @@ def dialogue(lines: list[tuple[str, str]], path: Path, pause: float = 0.4) -> tu
         turns.append((t, t + len(samples) / SAMPLE_RATE, voice))
         pieces += [samples, np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)]
         t += len(samples) / SAMPLE_RATE + pause
-    audio = np.concatenate(pieces)
+    return write_wav(path, np.concatenate(pieces)), turns
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    """16 kHz mono float samples in -1..1 as a 16-bit WAV file."""
+    from spek.media import SAMPLE_RATE
+
     with av.open(str(path), "w", format="wav") as out:
         stream = out.add_stream("pcm_s16le", rate=SAMPLE_RATE)
         stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray((audio * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
+        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
-        for packet in stream.encode(frame):
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
             out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path, turns
+    return path
 
 
 SUPPORT_CALL = [

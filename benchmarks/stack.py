@@ -1,0 +1,28 @@
+"""A fresh `spek up` on embedded defaults in a scratch data dir, for one benchmark run."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support import free_port, wait_until_ready
+
+
+@contextmanager
+def running_spek(data_dir: Path) -> Iterator[str]:
+    """Start `spek up`, wait until it is ready, yield its base URL; stop it cleanly afterwards."""
+    port = free_port()
+    env = {**os.environ, "SPEK_DATA_DIR": str(data_dir), "SPEK_PORT": str(port), "SPEK_LOG_LEVEL": "WARNING"}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    up = subprocess.Popen([sys.executable, "-m", "spek", "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, up)
+        yield base_url
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(60)
