@@ -12,7 +12,6 @@ import os
 import platform
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 

@@ -1,7 +1,7 @@
 """Where uploaded files live. One small interface; a local directory is the default backend."""
 
 from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -14,8 +14,8 @@ class Storage(Protocol):
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> int:
         """Store the chunks under key; return the number of bytes written."""
 
-    def local_path(self, key: str) -> AsyncIterator[Path]:
-        """An async context manager giving a readable local file with the stored bytes."""
+    def local_path(self, key: str) -> AbstractAsyncContextManager[Path]:
+        """A readable local file with the stored bytes, for as long as the context lasts."""
 
     async def delete(self, key: str) -> None: ...
 

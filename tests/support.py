@@ -47,16 +47,6 @@ def wait_until_ready(base_url: str, process: subprocess.Popen | None = None, tim
     poll_http(f"{base_url}/readyz", lambda r: r.status_code == 200, process, timeout)
 
 
-def stop(process: subprocess.Popen, timeout: float = 20) -> int:
-    process.terminate()
-    try:
-        return process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise
-
-
 def spek_process(command: str, env: dict[str, str], args_extra: list[str] | None = None, **kwargs: Any) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "spek", command, *(args_extra or [])], env={**os.environ, **env}, **kwargs)
 

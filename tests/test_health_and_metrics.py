@@ -1,4 +1,5 @@
-from tests.support import Account, GraphQLClient, free_port, poll_http, spek_process, stop
+from spek.embedded import wait_for_exit
+from tests.support import Account, GraphQLClient, free_port, poll_http, spek_process
 
 
 def test_healthz(client: GraphQLClient) -> None:
@@ -23,7 +24,8 @@ def test_readyz_names_the_missing_worker(stack) -> None:
         assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
         assert body["checks"]["worker"].startswith("failing")
     finally:
-        stop(api)
+        api.terminate()
+        wait_for_exit(api, 20)
 
 
 def test_metrics_count_operations_and_error_codes(client: GraphQLClient, alice: Account) -> None:

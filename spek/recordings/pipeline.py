@@ -78,13 +78,14 @@ async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording:
     started = time.monotonic()
     span = STAGE_START["diarizing"] - STAGE_START["transcribing"]
 
-    reported = [0.0]
+    reported = 0.0
 
     async def on_progress(fraction: float) -> None:
+        nonlocal reported
         await stop_if_cancelled()  # raised inside the Whisper thread: it stops at the next segment
-        if fraction - reported[0] < 0.02 and fraction < 1.0:
+        if fraction - reported < 0.02 and fraction < 1.0:
             return  # one event per 2 % of the audio is plenty for a progress bar
-        reported[0] = fraction
+        reported = fraction
         elapsed = time.monotonic() - started
         eta = elapsed / fraction * (1 - fraction) if fraction > 0.01 else None
         await jobs.report(session, tools.redis, job, progress=STAGE_START["transcribing"] + span * fraction, eta_seconds=eta)
