@@ -153,3 +153,22 @@ def test_legacy_protocol_streams_job_progress(stack, alice: Account) -> None:
                 messages.append(message)
         events = [m["payload"]["data"]["jobProgress"] for m in messages[:-1]]
         assert [(e["seq"], e["status"]) for e in events] == [(1, "RUNNING"), (2, "FAILED")]
+
+
+def test_a_finished_job_whose_events_expired_still_ends_the_subscription(stack, alice: Account) -> None:
+    driver = JobDriver(stack, alice.id)
+    driver.report(status=JobStatus.RUNNING, stage="decoding", progress=0.5)
+    driver.report(status=JobStatus.COMPLETED, stage="saving")
+
+    async def expire() -> None:
+        redis = Redis.from_url(stack.redis_url)
+        await redis.delete(f"job:{driver.job_id}", f"job:{driver.job_id}:seq")
+        await redis.aclose()
+
+    run_async(expire())
+    with open_socket(stack, "graphql-transport-ws") as ws:
+        assert init(ws, {"Authorization": f"Bearer {alice.access_token}"})["type"] == "connection_ack"
+        ws.send(json.dumps({"id": "old", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}))
+        event = json.loads(ws.recv(timeout=10))["payload"]["data"]["jobProgress"]
+        assert event["status"] == "COMPLETED" and event["progress"] == 1.0 and event["seq"] == 1
+        assert json.loads(ws.recv(timeout=10)) == {"id": "old", "type": "complete"}

@@ -72,8 +72,14 @@ async def follow_job(
     session: AsyncSession, redis: Redis, user: User, job_id: uuid.UUID, after: int
 ) -> AsyncIterator[events.JobEvent]:
     """Check the user may see the job, then replay and follow its events."""
-    await get_job(session, user, job_id)
+    job = await get_job(session, user, job_id)
     await session.close()  # don't hold a connection for a stream that may last an hour
+    if job.status.is_terminal and not await redis.exists(events.stream_key(job.id)):
+        # Its events have expired (they are kept a week); the row still says how it ended.
+        yield events.JobEvent(
+            str(job.id), after + 1, job.status, job.stage, job.progress, None, None, job.error, job.finished_at or job.created_at
+        )
+        return
     async for event in events.follow(redis, job_id, after):
         yield event
 
