@@ -8,9 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 
 install: system-deps $(STAMP)
 
-# espeak-ng speaks the test and benchmark audio.
+# espeak-ng speaks the test and benchmark audio; the browser tests drive Debian's chromium (Playwright
+# is told its path, so it downloads no browser of its own).
 system-deps:
 	@command -v espeak-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 # Re-installs only when pyproject.toml changes. torch goes first: this pin is the local CPU build;
 # letting a dependency pull torch would fetch gigabytes of CUDA packages.

@@ -15,6 +15,7 @@ from spek.jobs import service as jobs_service
 from spek.jobs.models import JobStatus as JobStatusModel
 from spek.recordings import models, service
 from spek.storage import CHUNK_SIZE
+from spek.transcripts.document import talk_times, transcript_text
 
 
 @strawberry.enum
@@ -53,6 +54,12 @@ class Word:
     probability: float
 
 
+@strawberry.type(description="Where a search matched in Segment.text: a half-open range of character offsets.")
+class TextMatch:
+    start: int
+    end: int
+
+
 @strawberry.type
 class Segment:
     id: strawberry.ID
@@ -62,9 +69,11 @@ class Segment:
     speaker: str | None = strawberry.field(description="Speaker.label; null when diarization was off")
     text: str
     words: list[Word]
+    matches: list[TextMatch] = strawberry.field(default_factory=list, description="search results only: what to highlight in text")
+    matched_words: list[int] = strawberry.field(default_factory=list, description="search results only: indexes into words")
 
     @classmethod
-    def from_model(cls, segment: models.Segment) -> "Segment":
+    def from_model(cls, segment: models.Segment, matches: list[TextMatch] | None = None, matched_words: list[int] | None = None) -> "Segment":
         return cls(
             id=strawberry.ID(str(segment.id)),
             index=segment.index,
@@ -73,6 +82,8 @@ class Segment:
             speaker=segment.speaker,
             text=segment.text,
             words=[Word(**word) for word in segment.words],
+            matches=matches or [],
+            matched_words=matched_words or [],
         )
 
 
@@ -98,10 +109,7 @@ class Transcript:
 
     @classmethod
     def from_model(cls, transcript: models.Transcript) -> "Transcript":
-        talk_time: dict[str, float] = {}
-        for segment in transcript.segments:
-            if segment.speaker:
-                talk_time[segment.speaker] = talk_time.get(segment.speaker, 0.0) + segment.end - segment.start
+        talk_time = talk_times(transcript.segments)
         return cls(
             id=strawberry.ID(str(transcript.id)),
             recording_id=strawberry.ID(str(transcript.recording_id)),
@@ -109,9 +117,9 @@ class Transcript:
             language_probability=transcript.language_probability,
             duration_seconds=transcript.duration_seconds,
             model=transcript.model,
-            text=" ".join(segment.text for segment in transcript.segments),
+            text=transcript_text(transcript.segments),
             speakers=[
-                Speaker(label=s["label"], name=s.get("name"), talk_time_seconds=round(talk_time.get(s["label"], 0.0), 3))
+                Speaker(label=s["label"], name=s.get("name"), talk_time_seconds=talk_time.get(s["label"], 0.0))
                 for s in transcript.speakers
             ],
             segments=[Segment.from_model(segment) for segment in transcript.segments],
@@ -170,6 +178,17 @@ class Batch:
     recordings: list[Recording]
     created_at: datetime
 
+    @classmethod
+    def from_model(cls, batch: models.Batch) -> "Batch":
+        status, progress = service.batch_state(batch)
+        return cls(
+            id=strawberry.ID(str(batch.id)),
+            status=status,
+            progress=progress,
+            recordings=[Recording.from_model(r) for r in batch.recordings],
+            created_at=batch.created_at,
+        )
+
 
 @strawberry.type
 class ExportLink:
@@ -182,6 +201,10 @@ class ExportLink:
 async def _chunks(upload: Upload) -> AsyncIterator[bytes]:
     while chunk := await upload.read(CHUNK_SIZE):
         yield chunk
+
+
+def _incoming(upload: Upload) -> service.IncomingFile:
+    return service.IncomingFile(upload.filename or "recording", _chunks(upload))
 
 
 def _options(input: RecordingInput) -> service.RecordingOptions:
@@ -219,12 +242,10 @@ class RecordingsQuery:
             return Transcript.from_model(await service.get_transcript(session, user, parse_id(id)))
 
     @strawberry.field
-    async def search_transcript(self, info: Info, transcript_id: strawberry.ID, query: str) -> list[Segment]:
-        not_served("searchTranscript")
-
-    @strawberry.field
     async def batch(self, info: Info, id: strawberry.ID) -> Batch | None:
-        not_served("batch")
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            return Batch.from_model(await service.get_batch(session, user, parse_id(id)))
 
 
 @strawberry.type
@@ -241,15 +262,27 @@ class RecordingsMutation:
                 services.settings.data_dir / "tmp",
                 services.settings.max_upload_mb * 1024 * 1024,
                 user,
-                file.filename or "recording",
-                _chunks(file),
+                _incoming(file),
                 _options(input or RecordingInput()),
             )
             return Recording.from_model(recording)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Upload up to 10 files at once, each with its own job; one unreadable file refuses them all.")
     async def submit_batch(self, info: Info, files: list[Upload], input: RecordingInput | None = None) -> Batch:
-        not_served("submitBatch")
+        services = info.context.services
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            batch = await service.submit_batch(
+                session,
+                services.redis,
+                services.storage,
+                services.settings.data_dir / "tmp",
+                services.settings.max_upload_mb * 1024 * 1024,
+                user,
+                [_incoming(file) for file in files],
+                _options(input or RecordingInput()),
+            )
+            return Batch.from_model(batch)
 
     @strawberry.mutation(description="Transcribe again a recording whose last run failed or was cancelled.")
     async def retry_recording(self, info: Info, id: strawberry.ID) -> Recording:
@@ -270,16 +303,6 @@ class RecordingsMutation:
         async with info.context.session() as session:
             user = await info.context.current_user(session)
             return await service.delete_recording(session, services.redis, services.storage, user, parse_id(id))
-
-    @strawberry.mutation
-    async def update_segment(
-        self, info: Info, id: strawberry.ID, text: str | None = None, speaker: str | None = None
-    ) -> Segment:
-        not_served("updateSegment")
-
-    @strawberry.mutation
-    async def rename_speaker(self, info: Info, transcript_id: strawberry.ID, label: str, name: str) -> Transcript:
-        not_served("renameSpeaker")
 
     @strawberry.mutation
     async def export_transcript(

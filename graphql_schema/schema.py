@@ -12,13 +12,14 @@ from graphql_schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from graphql_schema.metrics import Metrics
 from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
 from graphql_schema.recordings import RecordingsMutation, RecordingsQuery
+from graphql_schema.transcripts import TranscriptsMutation, TranscriptsQuery
 from spek.errors import ErrorCode as ErrorCodeModel
 from spek.settings import Settings
 
 ErrorCode = strawberry.enum(ErrorCodeModel, name="ErrorCode", description="The value of every error's extensions.code.")
 
-Query = merge_types("Query", (AccountsQuery, NotebooksQuery, RecordingsQuery, JobsQuery, KnowledgeQuery, ChatQuery))
-Mutation = merge_types("Mutation", (AccountsMutation, NotebooksMutation, RecordingsMutation, KnowledgeMutation, ChatMutation))
+Query = merge_types("Query", (AccountsQuery, NotebooksQuery, RecordingsQuery, TranscriptsQuery, JobsQuery, KnowledgeQuery, ChatQuery))
+Mutation = merge_types("Mutation", (AccountsMutation, NotebooksMutation, RecordingsMutation, TranscriptsMutation, KnowledgeMutation, ChatMutation))
 Subscription = merge_types("Subscription", (JobsSubscription, ChatSubscription))
 
 

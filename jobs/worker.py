@@ -1,5 +1,6 @@
 """The ARQ worker process: what it runs, where it connects, how it reports that it is alive."""
 
+import threading
 from typing import Any
 
 import structlog
@@ -11,7 +12,7 @@ from jobs.housekeeping import purge_expired_refresh_tokens
 from jobs.recordings import transcribe_recording
 from spek.db import create_engine, create_sessionmaker
 from spek.settings import Settings
-from spek.storage import storage_from_settings
+from spek.storage import create_storage
 
 log = structlog.get_logger("spek.worker")
 
@@ -20,20 +21,29 @@ def create_worker(settings: Settings) -> Worker:
     if not settings.database_url or not settings.redis_url:
         raise RuntimeError("The worker needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
 
+    stopping = threading.Event()
+    storage = create_storage(settings)  # here, not in on_startup: bad storage settings stop start-up at once
+
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        ctx["stopping"] = stopping
         ctx["engine"] = create_engine(settings.database_url)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
-        ctx["storage"] = storage_from_settings(settings.data_dir)
+        ctx["storage"] = storage
         log.info("worker.started", queue=settings.queue_name)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
+        await storage.close()
         log.info("worker.stopped")
 
-    return Worker(
+    worker = Worker(
         functions=[transcribe_recording],
         job_timeout=6 * 3600,
+        # Attempts are counted and limited on the Job row (SPEK_JOB_MAX_ATTEMPTS): a job ARQ gave up
+        # on by itself would never tell its subscribers.
+        max_tries=1000,
+        max_jobs=settings.worker_jobs,
         allow_abort_jobs=True,  # cancelJob
         cron_jobs=[cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True)],
         on_startup=on_startup,
@@ -43,3 +53,7 @@ def create_worker(settings: Settings) -> Worker:
         # The key /readyz looks for; it expires a second after the interval.
         health_check_interval=settings.worker_heartbeat_seconds,
     )
+    # SIGTERM/SIGINT: ARQ cancels running jobs; the flag makes a job's worker thread stop at its
+    # next progress step and hand the job back instead of finishing the step.
+    worker.on_stop = lambda signal: stopping.set()
+    return worker

@@ -24,7 +24,7 @@ from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
 from spek.health import healthz, readyz
 from spek.settings import Settings
-from spek.storage import storage_from_settings
+from spek.storage import create_storage
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = structlog.get_logger("spek.api")
@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
     if not settings.database_url or not settings.redis_url:
         raise RuntimeError("The API needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
     graphql = SpekGraphQL(build_schema(settings), multipart_uploads_enabled=True)
+    storage = create_storage(settings)  # here, not in the lifespan: bad storage settings stop start-up at once
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,7 +75,7 @@ def create_app(settings: Settings) -> Starlette:
                 access=AccessTokens(load_signing_secret(settings), settings.access_token_ttl_seconds),
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
             ),
-            storage=storage_from_settings(settings.data_dir),
+            storage=storage,
         )
         log.info("api.started")
         try:
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await redis.aclose()
             await engine.dispose()
+            await storage.close()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -1,7 +1,9 @@
 """Reading audio files: what is really inside (container, codec, duration), and decoding to 16 kHz mono."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -64,15 +66,19 @@ def probe(path: Path) -> MediaInfo:
         raise NotAudio(f"it could not be decoded ({e.strerror or type(e).__name__})") from None
 
 
-def decode_mono_16k(path: Path) -> np.ndarray:
-    """The whole audio track as float32 samples in -1..1, 16 kHz mono."""
+def decode_frames(source: Path | BinaryIO) -> Iterator[np.ndarray]:
+    """The audio track as float32 samples in -1..1, 16 kHz mono, one decoded frame at a time."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    pieces: list[np.ndarray] = []
-    with av.open(str(path)) as container:
+    with av.open(source) as container:
         stream = next(s for s in container.streams if s.type == "audio")
         for frame in container.decode(stream):
             for resampled in resampler.resample(frame):
-                pieces.append(resampled.to_ndarray().reshape(-1))
+                yield resampled.to_ndarray().reshape(-1)
         for resampled in resampler.resample(None):
-            pieces.append(resampled.to_ndarray().reshape(-1))
+            yield resampled.to_ndarray().reshape(-1)
+
+
+def decode_mono_16k(source: Path | BinaryIO) -> np.ndarray:
+    """The whole audio track in memory: for short files (the worker streams into spek.audio.Samples)."""
+    pieces = list(decode_frames(source))
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)

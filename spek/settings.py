@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,8 +30,24 @@ class Settings(BaseSettings):
 
     queue_name: str = Field("spek:queue", validation_alias="SPEK_QUEUE_NAME")
     worker_heartbeat_seconds: int = Field(5, validation_alias="SPEK_WORKER_HEARTBEAT_SECONDS")
+    # Jobs one worker runs at once: transcription already uses every core, so more rarely helps.
+    worker_jobs: int = Field(1, validation_alias="SPEK_WORKER_JOBS")
+    # A killed worker's job goes back to the queue within this long.
+    job_lease_seconds: float = Field(30, validation_alias="SPEK_JOB_LEASE_SECONDS")
+    # Runs of one job before it fails for good (transient failures and killed workers count).
+    job_max_attempts: int = Field(3, validation_alias="SPEK_JOB_MAX_ATTEMPTS")
+    job_retry_backoff_seconds: float = Field(10, validation_alias="SPEK_JOB_RETRY_BACKOFF_SECONDS")
 
     max_upload_mb: int = Field(200, validation_alias="SPEK_MAX_UPLOAD_MB")
+    # Where files live: "local" (<data dir>/files) or "s3"; credentials from the usual AWS_* variables.
+    storage: Literal["local", "s3"] = Field("local", validation_alias="SPEK_STORAGE")
+    s3_bucket: str | None = Field(None, validation_alias="SPEK_S3_BUCKET")
+    s3_endpoint_url: str | None = Field(None, validation_alias="SPEK_S3_ENDPOINT_URL")  # MinIO etc.; unset: AWS
+    s3_region: str = Field("us-east-1", validation_alias="SPEK_S3_REGION")
+    s3_prefix: str = Field("", validation_alias="SPEK_S3_PREFIX")
+    # Set: stored files are encrypted (AES-256-GCM) with this key, 32 bytes in base64 or hex.
+    encryption_key: SecretStr | None = Field(None, validation_alias="SPEK_ENCRYPTION_KEY")
+
     # A packaged model name ("base", "small"), a folder with a CTranslate2 model, or a hub name.
     whisper_model: str = Field("base", validation_alias="SPEK_WHISPER_MODEL")
     whisper_device: str = Field("auto", validation_alias="SPEK_WHISPER_DEVICE")

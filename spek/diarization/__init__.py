@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
+from spek.audio.samples import Audio
+from spek.audio.vad import SpeechRegion
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class SpeakerCount:
 class Diarizer(Protocol):
     name: str
 
-    def diarize(self, audio: np.ndarray, speakers: SpeakerCount) -> list[Turn]: ...
+    def diarize(self, audio: Audio, speakers: SpeakerCount, speech: list[SpeechRegion] | None = None) -> list[Turn]:
+        """`speech`: where the VAD stage found speech (a backend may find it itself when not given)."""
 
 
 class DiarizerUnavailable(RuntimeError):

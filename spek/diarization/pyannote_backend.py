@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from spek.audio.samples import Audio
+from spek.audio.vad import SpeechRegion
 from spek.diarization import DiarizerUnavailable, SpeakerCount, Turn
 from spek.media import SAMPLE_RATE
 
@@ -30,8 +32,9 @@ class PyannoteDiarizer:
             self._pipeline.to(torch.device("cuda"))
         self._torch = torch
 
-    def diarize(self, audio: np.ndarray, speakers: SpeakerCount) -> list[Turn]:
-        waveform = self._torch.from_numpy(audio).unsqueeze(0)
+    def diarize(self, audio: Audio, speakers: SpeakerCount, speech: list[SpeechRegion] | None = None) -> list[Turn]:
+        # pyannote finds speech with its own segmentation model, and takes the whole waveform at once.
+        waveform = self._torch.from_numpy(np.asarray(audio[0 : len(audio)], dtype=np.float32)).unsqueeze(0)
         result = self._pipeline(
             {"waveform": waveform, "sample_rate": SAMPLE_RATE},
             num_speakers=speakers.exact,

@@ -9,12 +9,24 @@ from spek.db import Base, IdMixin, utcnow
 from spek.jobs.models import Job
 
 
+class Batch(IdMixin, Base):
+    """Recordings uploaded together; its status and progress are those of their jobs."""
+
+    __tablename__ = "batches"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    recordings: Mapped[list["Recording"]] = relationship(order_by="Recording.created_at")
+
+
 class Recording(IdMixin, Base):
     __tablename__ = "recordings"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     notebook_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("notebooks.id", ondelete="SET NULL"), index=True)
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
     format: Mapped[str] = mapped_column(String(32))

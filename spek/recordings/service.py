@@ -16,9 +16,9 @@ from spek.accounts.models import User
 from spek.errors import BadUserInput, Conflict, NotFound, PayloadTooLarge, UnsupportedMedia
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
-from spek.media import NotAudio, probe
+from spek.media import MediaInfo, NotAudio, probe
 from spek.notebooks import service as notebooks
-from spek.recordings.models import Recording, Transcript
+from spek.recordings.models import Batch, Recording, Transcript
 from spek.storage import Storage, file_chunks
 
 TRANSCRIBE_FUNCTION = "transcribe_recording"
@@ -57,6 +57,25 @@ class RecordingOptions:
         return data
 
 
+MAX_BATCH_FILES = 10
+
+
+@dataclass
+class IncomingFile:
+    filename: str
+    chunks: AsyncIterable[bytes]
+
+
+@dataclass
+class _Received:
+    """An upload spooled to a scratch file and probed: it holds audio we can read."""
+
+    filename: str
+    scratch: Path
+    size: int
+    info: MediaInfo
+
+
 async def _spool(chunks: AsyncIterable[bytes], path: Path, limit_bytes: int) -> int:
     """Copy the upload to a scratch file chunk by chunk, refusing it as soon as it passes the limit."""
     size = 0
@@ -71,6 +90,95 @@ async def _spool(chunks: AsyncIterable[bytes], path: Path, limit_bytes: int) -> 
     return size
 
 
+async def _receive(incoming: IncomingFile, scratch_dir: Path, limit_bytes: int) -> _Received:
+    filename = Path(incoming.filename or "recording").name[:255] or "recording"
+    scratch = scratch_dir / f"upload-{uuid.uuid4().hex}"
+    try:
+        try:
+            size = await _spool(incoming.chunks, scratch, limit_bytes)
+            info = await anyio.to_thread.run_sync(probe, scratch)
+        except NotAudio as e:
+            raise UnsupportedMedia(
+                f"{filename} is not an audio file we can read: {e}. Send m4a/aac, mp3, wav, ogg/opus, webm, flac, or mp4/mov with sound."
+            ) from None
+        except (PayloadTooLarge, UnsupportedMedia) as e:
+            raise type(e)(f"{filename}: {e}") from None
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    return _Received(filename, scratch, size, info)
+
+
+async def _add_recordings(
+    session: AsyncSession,
+    queue: ArqRedis,
+    storage: Storage,
+    scratch_dir: Path,
+    max_upload_bytes: int,
+    user: User,
+    files: list[IncomingFile],
+    options: RecordingOptions,
+    batch: Batch | None,
+) -> list[Recording]:
+    """All files or none: each is spooled and probed before any is stored or has a row."""
+    options.validate()
+    if options.notebook_id is not None:
+        await notebooks.get_notebook(session, user, options.notebook_id)
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    received: list[_Received] = []
+    stored: list[str] = []
+    try:
+        for incoming in files:
+            received.append(await _receive(incoming, scratch_dir, max_upload_bytes))
+        recordings = []
+        for number, upload in enumerate(received, 1):
+            storage_key = f"recordings/{user.id}/{uuid.uuid4()}"
+            await storage.write(storage_key, file_chunks(upload.scratch))
+            stored.append(storage_key)
+            recordings.append(await _add_recording(session, user, upload, storage_key, options, batch, number, len(received)))
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        for storage_key in stored:
+            await storage.delete(storage_key)
+        raise
+    finally:
+        for upload in received:
+            upload.scratch.unlink(missing_ok=True)
+    for recording in recordings:
+        await _enqueue(session, queue, recording.job)
+    return recordings
+
+
+async def _add_recording(
+    session: AsyncSession, user: User, upload: _Received, storage_key: str, options: RecordingOptions, batch: Batch | None, number: int, count: int
+) -> Recording:
+    if options.title is None:
+        title = Path(upload.filename).stem[:200] or "Recording"
+    else:
+        title = notebooks.clean_title(options.title if count == 1 else f"{options.title} ({number} of {count})")
+    job = await jobs.create_job(session, user, "transcription")
+    recording = Recording(
+        user_id=user.id,
+        notebook_id=options.notebook_id,
+        job=job,
+        batch_id=batch.id if batch else None,
+        title=title,
+        filename=upload.filename,
+        format=upload.info.format,
+        size_bytes=upload.size,
+        duration_seconds=upload.info.duration_seconds,
+        sample_rate=upload.info.sample_rate,
+        channels=upload.info.channels,
+        storage_key=storage_key,
+        options=options.as_json(),
+    )
+    session.add(recording)
+    await session.flush()
+    audit.record(session, user.id, "recording.upload", "recording", recording.id, filename=upload.filename, size=upload.size)
+    return recording
+
+
 async def upload_recording(
     session: AsyncSession,
     queue: ArqRedis,
@@ -78,57 +186,58 @@ async def upload_recording(
     scratch_dir: Path,
     max_upload_bytes: int,
     user: User,
-    filename: str,
-    chunks: AsyncIterable[bytes],
+    incoming: IncomingFile,
     options: RecordingOptions,
 ) -> Recording:
-    options.validate()
-    if options.notebook_id is not None:
-        await notebooks.get_notebook(session, user, options.notebook_id)
-    filename = Path(filename or "recording").name[:255] or "recording"
-    title = notebooks.clean_title(options.title) if options.title is not None else Path(filename).stem[:200] or "Recording"
-
-    scratch_dir.mkdir(parents=True, exist_ok=True)
-    scratch = scratch_dir / f"upload-{uuid.uuid4().hex}"
-    storage_key = f"recordings/{user.id}/{uuid.uuid4()}"
-    stored = False
-    try:
-        size = await _spool(chunks, scratch, max_upload_bytes)
-        try:
-            info = await anyio.to_thread.run_sync(probe, scratch)
-        except NotAudio as e:
-            raise UnsupportedMedia(
-                f"{filename} is not an audio file we can read: {e}. Send m4a/aac, mp3, wav, ogg/opus, webm, flac, or mp4/mov with sound."
-            ) from None
-        await storage.write(storage_key, file_chunks(scratch))
-        stored = True
-        job = await jobs.create_job(session, user, "transcription")
-        recording = Recording(
-            user_id=user.id,
-            notebook_id=options.notebook_id,
-            job_id=job.id,
-            title=title,
-            filename=filename,
-            format=info.format,
-            size_bytes=size,
-            duration_seconds=info.duration_seconds,
-            sample_rate=info.sample_rate,
-            channels=info.channels,
-            storage_key=storage_key,
-            options=options.as_json(),
-        )
-        session.add(recording)
-        await session.flush()
-        audit.record(session, user.id, "recording.upload", "recording", recording.id, filename=filename, size=size)
-        await _enqueue(session, queue, job)
-    except BaseException:
-        await session.rollback()
-        if stored:
-            await storage.delete(storage_key)
-        raise
-    finally:
-        scratch.unlink(missing_ok=True)
+    [recording] = await _add_recordings(session, queue, storage, scratch_dir, max_upload_bytes, user, [incoming], options, None)
     return await get_recording(session, user, recording.id)
+
+
+async def submit_batch(
+    session: AsyncSession,
+    queue: ArqRedis,
+    storage: Storage,
+    scratch_dir: Path,
+    max_upload_bytes: int,
+    user: User,
+    files: list[IncomingFile],
+    options: RecordingOptions,
+) -> Batch:
+    """Up to ten recordings at once, each with its own job; one bad file refuses the whole batch."""
+    if not 1 <= len(files) <= MAX_BATCH_FILES:
+        raise BadUserInput(f"A batch holds 1 to {MAX_BATCH_FILES} files; this one has {len(files)}.")
+    batch = Batch(user_id=user.id)
+    session.add(batch)
+    await session.flush()
+    audit.record(session, user.id, "batch.submit", "batch", batch.id, files=len(files))
+    await _add_recordings(session, queue, storage, scratch_dir, max_upload_bytes, user, files, options, batch)
+    return await get_batch(session, user, batch.id)
+
+
+async def get_batch(session: AsyncSession, user: User, batch_id: uuid.UUID) -> Batch:
+    batch = (
+        await session.execute(
+            select(Batch).where(Batch.id == batch_id, Batch.user_id == user.id).options(selectinload(Batch.recordings)).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if batch is None:
+        raise NotFound(f"Batch {batch_id} not found.")
+    return batch
+
+
+def batch_state(batch: Batch) -> tuple[JobStatus, float]:
+    """The batch's status and progress from its recordings' jobs (a finished job counts as done)."""
+    statuses = [r.job.status for r in batch.recordings if r.job is not None]
+    if not statuses:
+        return JobStatus.COMPLETED, 1.0
+    progress = sum(1.0 if r.job.status.is_terminal else r.job.progress for r in batch.recordings if r.job is not None) / len(statuses)
+    if all(s.is_terminal for s in statuses):
+        if all(s is JobStatus.CANCELLED for s in statuses):
+            return JobStatus.CANCELLED, progress
+        return (JobStatus.FAILED if JobStatus.FAILED in statuses else JobStatus.COMPLETED), progress
+    if all(s is JobStatus.QUEUED for s in statuses):
+        return JobStatus.QUEUED, progress
+    return JobStatus.RUNNING, progress
 
 
 async def _enqueue(session: AsyncSession, queue: ArqRedis, job: Job) -> None:

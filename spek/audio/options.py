@@ -1,0 +1,27 @@
+"""Every knob of the audio steps, in one place."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AudioOptions:
+    # Sweeps over the whole file (loudness, VAD) hold this much audio at once: 1.9 MB of float32.
+    # Measured over an hour of audio, the process then grows by some 40 MB at most; with 60 s
+    # blocks Silero's allocations fragment the heap to 80 MB, with 300 s to 200 MB.
+    block_seconds: float = 30.0
+    # Where speech recordings usually sit. Measured with benchmarks/transcription_quality.py: -20
+    # did at least as well as -23 (EBU R128's broadcast level) and -18, on normal and quiet copies;
+    # what matters most is lifting quiet recordings, which Silero VAD and Whisper otherwise miss.
+    target_lufs: float = -20.0
+    # The gain stops where the loudest sample would pass this, so normalizing never clips.
+    peak_ceiling_dbfs: float = -1.0
+    # A near-silent file raised further is mostly raised noise, which Whisper turns into text.
+    max_gain_db: float = 30.0
+    # Silero VAD, tuned for speaker turns: short pauses split regions, little padding around speech.
+    vad_threshold: float = 0.5
+    vad_min_silence_seconds: float = 0.3
+    vad_pad_seconds: float = 0.1
+    # Transcription reads, joins and transcribes at most this much speech at a time, and no VAD region
+    # is longer, so chunks are cut in pauses. Whisper's features for a chunk are computed at once:
+    # about 0.8 MB per second of audio at their peak (measured), so some 250 MB for 5 minutes.
+    chunk_seconds: float = 300.0

@@ -1,0 +1,1 @@
+"""The transcript workspace: editing, search inside a transcript, exports."""

@@ -1,0 +1,107 @@
+"""Editing and searching a transcript, and what an export reads; all scoped to the user."""
+
+import uuid
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spek import audit
+from spek.accounts.models import User
+from spek.db import utcnow
+from spek.errors import BadUserInput, NotFound
+from spek.recordings import service as recordings
+from spek.recordings.models import Recording, Segment, Transcript
+from spek.transcripts import search
+from spek.transcripts.document import DocumentWord, TranscriptDocument, document_of
+from spek.transcripts.words import retime
+
+MAX_SPEAKER_NAME = 40  # a name and its colon fit on one subtitle line
+
+
+@dataclass(frozen=True)
+class SegmentHit:
+    segment: Segment
+    ranges: list[tuple[int, int]]  # half-open character ranges into segment.text
+    words: list[int]  # indexes into segment.words
+
+
+async def _segment(session: AsyncSession, user: User, segment_id: uuid.UUID) -> tuple[Transcript, Segment]:
+    transcript_id = (
+        await session.execute(
+            select(Segment.transcript_id).join(Transcript).join(Recording).where(Segment.id == segment_id, Recording.user_id == user.id)
+        )
+    ).scalar_one_or_none()
+    if transcript_id is None:
+        raise NotFound(f"Segment {segment_id} not found.")
+    transcript = await recordings.get_transcript(session, user, transcript_id)
+    return transcript, next(s for s in transcript.segments if s.id == segment_id)
+
+
+def _check_label(transcript: Transcript, label: str) -> None:
+    labels = [s["label"] for s in transcript.speakers]
+    if label not in labels:
+        known = f"its speakers are {', '.join(labels)}" if labels else "it has no speakers (diarization was off)"
+        raise BadUserInput(f"Speaker {label!r} is not in this transcript; {known}.")
+
+
+async def update_segment(
+    session: AsyncSession, user: User, segment_id: uuid.UUID, text: str | None = None, speaker: str | None = None
+) -> Segment:
+    """Change a segment's text (its word timings follow, see spek.transcripts.words) or speaker label."""
+    if text is None and speaker is None:
+        raise BadUserInput("Give the segment's new text, its new speaker, or both.")
+    if text is not None:
+        text = " ".join(text.split())
+        if not text:
+            raise BadUserInput("Segment text cannot be empty.")
+    transcript, segment = await _segment(session, user, segment_id)
+    if speaker is not None:
+        _check_label(transcript, speaker)
+    changes: dict[str, dict[str, str | None]] = {}
+    if text is not None and text != segment.text:
+        words = retime([DocumentWord(**w) for w in segment.words], text, segment.start, segment.end)
+        changes["text"] = {"from": segment.text, "to": text}
+        segment.text = text
+        segment.words = [asdict(w) for w in words]
+    if speaker is not None and speaker != segment.speaker:
+        changes["speaker"] = {"from": segment.speaker, "to": speaker}
+        segment.speaker = speaker
+    if changes:
+        transcript.updated_at = utcnow()
+        audit.record(session, user.id, "segment.update", "segment", segment.id, transcript_id=str(transcript.id), **changes)
+        await session.commit()
+    return segment
+
+
+async def rename_speaker(session: AsyncSession, user: User, transcript_id: uuid.UUID, label: str, name: str) -> Transcript:
+    transcript = await recordings.get_transcript(session, user, transcript_id)
+    # Renames of two speakers at once must not overwrite each other's name in the JSON list.
+    await session.refresh(transcript, ["speakers"], with_for_update=True)
+    name = " ".join(name.split())
+    if not name:
+        raise BadUserInput("Speaker name cannot be empty.")
+    if len(name) > MAX_SPEAKER_NAME:
+        raise BadUserInput(f"Speaker name must be at most {MAX_SPEAKER_NAME} characters.")
+    _check_label(transcript, label)
+    before = next(s.get("name") for s in transcript.speakers if s["label"] == label)
+    transcript.speakers = [{**s, "name": name} if s["label"] == label else s for s in transcript.speakers]
+    transcript.updated_at = utcnow()
+    audit.record(session, user.id, "speaker.rename", "transcript", transcript.id, label=label, name={"from": before, "to": name})
+    await session.commit()
+    return transcript
+
+
+async def search_transcript(session: AsyncSession, user: User, transcript_id: uuid.UUID, query: str) -> list[SegmentHit]:
+    """Segments where the query matches, in time order (rules in spek.transcripts.search)."""
+    search.query_words(query)  # a query with no words is refused before anything is read
+    transcript = await recordings.get_transcript(session, user, transcript_id)
+    segments = sorted(transcript.segments, key=lambda s: (s.start, s.index))
+    hits = search.search([(s.text, [w["text"] for w in s.words]) for s in segments], query)
+    return [SegmentHit(segments[hit.segment], hit.ranges, hit.words) for hit in hits]
+
+
+async def export_document(session: AsyncSession, user: User, transcript_id: uuid.UUID) -> TranscriptDocument:
+    transcript = await recordings.get_transcript(session, user, transcript_id)
+    recording = await recordings.get_recording(session, user, transcript.recording_id)
+    return document_of(recording, transcript)

@@ -1,0 +1,128 @@
+"""Workers stop and die mid-job; no job is lost.
+
+Each test runs its own API and workers on a queue of its own (the session's worker never sees these
+jobs), against the session's real PostgreSQL and Redis.
+"""
+
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from spek.embedded import wait_for_exit
+from tests.audio import SUPPORT_CALL, dialogue
+from tests.support import Account, GraphQLClient, free_port, poll_http, register, spek_process, sql
+from tests.support import follow, upload
+from tests.test_recordings import RECORDING
+
+LEASE_SECONDS = 3
+
+
+@dataclass
+class Queue:
+    client: GraphQLClient
+    base_url: str
+    env: dict[str, str]
+    workers: list[subprocess.Popen]
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = spek_process("worker", self.env)
+        self.workers.append(worker)
+        return worker
+
+
+@pytest.fixture
+def queue(stack) -> Iterator[Queue]:
+    port = free_port()
+    env = {**stack.env, "SPEK_PORT": str(port), "SPEK_QUEUE_NAME": f"spek:test-queue:{uuid.uuid4().hex[:8]}", "SPEK_JOB_LEASE_SECONDS": str(LEASE_SECONDS)}
+    api = spek_process("serve", env)
+    base_url = f"http://127.0.0.1:{port}"
+    queue = Queue(GraphQLClient(base_url), base_url, env, [])
+    try:
+        _wait_for_api(base_url, api)
+        yield queue
+    finally:
+        for process in [api, *queue.workers]:
+            if process.poll() is None:
+                process.kill()
+            wait_for_exit(process, 20)
+
+
+def _wait_for_api(base_url: str, api: subprocess.Popen) -> None:
+    # /readyz also wants a worker on this queue; the tests start theirs when they need one.
+    poll_http(f"{base_url}/healthz", lambda r: r.status_code == 200, api)
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory) -> Path:
+    # Long enough (about 30 s) that a worker can be stopped while it transcribes.
+    path, _ = dialogue(SUPPORT_CALL * 2, tmp_path_factory.mktemp("audio") / "call.wav")
+    return path
+
+
+def _wait_for_job(stack, job_id: str, accept, timeout: float = 180) -> tuple:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = sql(stack.database_url, "SELECT status, stage, progress, attempts FROM jobs WHERE id = :id", id=job_id)[0]
+        if accept(row):
+            return row
+        time.sleep(0.2)
+    raise TimeoutError(f"job {job_id} never reached the expected state; last {row}")
+
+
+def _start_transcribing(stack, queue: Queue, account: Account, audio: Path) -> tuple[dict, subprocess.Popen]:
+    worker = queue.start_worker()
+    recording = upload(queue.client, account.access_token, audio, {"language": "en"})["data"]["uploadRecording"]
+    # Mid-job: Whisper has produced at least one segment.
+    _wait_for_job(stack, recording["job"]["id"], lambda row: row[1] == "transcribing" and row[2] > 0.1)
+    return recording, worker
+
+
+def _assert_events_are_whole(stack, account: Account, job_id: str) -> list[dict]:
+    events = follow(stack, account.access_token, job_id)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress)
+    assert events[-1]["status"] == "COMPLETED"
+    return events
+
+
+def test_a_job_whose_worker_is_killed_is_finished_by_another(stack, queue: Queue, call: Path) -> None:
+    account = register(queue.client)
+    recording, first = _start_transcribing(stack, queue, account, call)
+    first.send_signal(signal.SIGKILL)
+    wait_for_exit(first, 10)
+
+    queue.start_worker()
+    started = time.monotonic()
+    _wait_for_job(stack, recording["job"]["id"], lambda row: row[0] == "COMPLETED")
+    # The killed worker's lease lapses within LEASE_SECONDS; then the new worker redoes the job.
+    assert time.monotonic() - started < 120
+
+    _assert_events_are_whole(stack, account, recording["job"]["id"])
+    done = queue.client.data(RECORDING, {"id": recording["id"]}, account.access_token)["recording"]
+    assert done["job"]["attempts"] == 2
+    assert "internet" in done["transcript"]["text"].lower()
+
+
+def test_sigterm_hands_the_job_back_and_another_worker_finishes_it(stack, queue: Queue, call: Path) -> None:
+    account = register(queue.client)
+    recording, first = _start_transcribing(stack, queue, account, call)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(60) == 0
+    # It stopped at Whisper's next segment and gave the job back instead of finishing the file.
+    status, _, _, attempts = sql(stack.database_url, "SELECT status, stage, progress, attempts FROM jobs WHERE id = :id", id=recording["job"]["id"])[0]
+    assert status == "QUEUED"
+    assert attempts == 0  # handing back is not a failed attempt
+
+    queue.start_worker()
+    _wait_for_job(stack, recording["job"]["id"], lambda row: row[0] == "COMPLETED")
+    events = _assert_events_are_whole(stack, account, recording["job"]["id"])
+    assert any(e["status"] == "QUEUED" and e["seq"] > 2 for e in events)  # the hand-back was announced
+    done = queue.client.data(RECORDING, {"id": recording["id"]}, account.access_token)["recording"]
+    assert done["job"]["attempts"] == 1
