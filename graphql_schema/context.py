@@ -13,8 +13,9 @@ from strawberry.types import Info as StrawberryInfo
 
 from spek.accounts import service as accounts
 from spek.accounts.models import User
-from spek.accounts.tokens import AccessTokens
+from spek.accounts.tokens import AccessTokens, bearer_token
 from spek.errors import Unauthenticated
+from spek.links import SignedLinks
 from spek.settings import Settings
 from spek.storage import Storage
 
@@ -28,17 +29,11 @@ class Services:
     redis: ArqRedis  # Redis, plus enqueueing ARQ jobs
     token_policy: accounts.TokenPolicy
     storage: Storage
+    links: SignedLinks  # audioUrl, exportTranscript
 
     @property
     def access_tokens(self) -> AccessTokens:
         return self.token_policy.access
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 @dataclass

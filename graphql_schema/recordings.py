@@ -3,17 +3,20 @@
 import enum
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
 
 from graphql_schema.context import Info
 from graphql_schema.jobs import Job, JobStatus
-from graphql_schema.not_served import not_served
+from spek import downloads
 from spek.ids import parse_id
 from spek.jobs import service as jobs_service
 from spek.jobs.models import JobStatus as JobStatusModel
 from spek.recordings import models, service
+from spek.transcripts import service as transcripts
+from spek.transcripts.fragments import Fragment
 from spek.storage import CHUNK_SIZE
 from spek.transcripts.document import talk_times, transcript_text
 
@@ -140,9 +143,13 @@ class Recording:
     notebook_id: strawberry.ID | None
     status: JobStatus
     job: Job | None
-    audio_url: str | None = strawberry.field(description="signed, time-limited URL that supports HTTP Range")
     created_at: datetime
     _model: strawberry.Private[models.Recording]
+
+    @strawberry.field(description="signed, time-limited URL that supports HTTP Range")
+    def audio_url(self, info: Info) -> str | None:
+        token, _ = info.context.services.links.issue("audio", self._model.user_id, self._model.id)
+        return absolute_url(info, f"/files/audio/{self._model.id}?token={token}")
 
     @strawberry.field
     async def transcript(self, info: Info) -> Transcript | None:
@@ -164,7 +171,6 @@ class Recording:
             notebook_id=strawberry.ID(str(recording.notebook_id)) if recording.notebook_id else None,
             status=recording.job.status if recording.job else JobStatusModel.COMPLETED,
             job=Job.from_model(recording.job) if recording.job else None,
-            audio_url=None,
             created_at=recording.created_at,
             _model=recording,
         )
@@ -196,6 +202,11 @@ class ExportLink:
     filename: str
     content_type: str
     expires_at: datetime
+
+
+def absolute_url(info: Info, path: str) -> str:
+    """Links that work outside the web app too (mobile apps, a shared download)."""
+    return str(info.context.request.base_url).rstrip("/") + path
 
 
 async def _chunks(upload: Upload) -> AsyncIterator[bytes]:
@@ -304,7 +315,7 @@ class RecordingsMutation:
             user = await info.context.current_user(session)
             return await service.delete_recording(session, services.redis, services.storage, user, parse_id(id))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="A download link for the transcript or a fragment of it (a time range, or chosen segments).")
     async def export_transcript(
         self,
         info: Info,
@@ -313,5 +324,22 @@ class RecordingsMutation:
         start: float | None = None,
         end: float | None = None,
         segment_ids: list[strawberry.ID] | None = None,
+        rebase: Annotated[bool | None, strawberry.argument(description="shift times so the fragment starts at 0")] = False,
+        speakers: Annotated[bool | None, strawberry.argument(description="speaker names in SRT, VTT and TXT")] = True,
     ) -> ExportLink:
-        not_served("exportTranscript")
+        transcript_id = parse_id(id)
+        rebase, speakers = bool(rebase), speakers is not False
+        params = downloads.export_params(format.value, start, end, [str(s) for s in segment_ids] if segment_ids is not None else None, rebase, speakers)
+        async with info.context.session() as session:
+            user = await info.context.current_user(session)
+            # Rendered once here so that a bad fragment is an error now, not a broken download later.
+            export = await transcripts.export_transcript(
+                session, user, transcript_id, format.value, Fragment(start, end, params["segments"], rebase), speakers
+            )
+        token, expires_at = info.context.services.links.issue("export", user.id, transcript_id, params)
+        return ExportLink(
+            url=absolute_url(info, f"/files/exports/{transcript_id}?token={token}"),
+            filename=export.filename,
+            content_type=export.content_type,
+            expires_at=expires_at,
+        )

@@ -9,7 +9,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from graphql_schema.context import Context, Services, bearer_token
+from graphql_schema.context import Context, Services
+from spek.accounts.tokens import bearer_token
 from graphql_schema.errors import with_code
 from spek.errors import Unauthenticated
 

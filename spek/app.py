@@ -21,8 +21,10 @@ from graphql_schema.schema import build_schema
 from graphql_schema.view import SpekGraphQL
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
+from spek import downloads
 from spek.db import create_engine, create_sessionmaker
 from spek.health import healthz, readyz
+from spek.links import SignedLinks
 from spek.settings import Settings
 from spek.storage import create_storage
 
@@ -76,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
             ),
             storage=storage,
+            links=SignedLinks(load_signing_secret(settings), settings.signed_url_ttl_seconds),
         )
         log.info("api.started")
         try:
@@ -91,6 +94,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        Route("/files/audio/{recording_id}", downloads.audio, methods=["GET", "HEAD"]),
+        Route("/files/exports/{transcript_id}", downloads.signed_export),
+        Route("/transcripts/{transcript_id}/export", downloads.authenticated_export),
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

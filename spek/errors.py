@@ -29,6 +29,10 @@ class Unauthenticated(SpekError):
     code = ErrorCode.UNAUTHENTICATED
 
 
+class Forbidden(SpekError):
+    code = ErrorCode.FORBIDDEN
+
+
 class NotFound(SpekError):
     code = ErrorCode.NOT_FOUND
 

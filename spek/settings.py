@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     # Unset: generated once and kept in `<data dir>/jwt-secret`.
     jwt_secret: str | None = Field(None, validation_alias="SPEK_JWT_SECRET")
+    # How long audioUrl and exportTranscript links work.
+    signed_url_ttl_seconds: int = Field(4 * 3600, validation_alias="SPEK_SIGNED_URL_TTL")
     access_token_ttl_seconds: int = Field(900, validation_alias="SPEK_ACCESS_TOKEN_TTL")
     refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, validation_alias="SPEK_REFRESH_TOKEN_TTL")
 

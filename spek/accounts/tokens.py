@@ -70,6 +70,14 @@ class AccessTokens:
             raise Unauthenticated("The access token is not valid.") from None
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 

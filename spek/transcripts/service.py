@@ -14,6 +14,8 @@ from spek.recordings import service as recordings
 from spek.recordings.models import Recording, Segment, Transcript
 from spek.transcripts import search
 from spek.transcripts.document import DocumentWord, TranscriptDocument, document_of
+from spek.transcripts.exports import ExportFile, render_export
+from spek.transcripts.fragments import Fragment
 from spek.transcripts.words import retime
 
 MAX_SPEAKER_NAME = 40  # a name and its colon fit on one subtitle line
@@ -105,3 +107,9 @@ async def export_document(session: AsyncSession, user: User, transcript_id: uuid
     transcript = await recordings.get_transcript(session, user, transcript_id)
     recording = await recordings.get_recording(session, user, transcript.recording_id)
     return document_of(recording, transcript)
+
+
+async def export_transcript(
+    session: AsyncSession, user: User, transcript_id: uuid.UUID, format: str, fragment: Fragment, speakers: bool = True
+) -> ExportFile:
+    return render_export(await export_document(session, user, transcript_id), format, fragment, speakers)
