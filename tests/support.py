@@ -83,7 +83,7 @@ class GraphQLClient:
 UPLOAD = """mutation($file: Upload!, $input: RecordingInput) {
   uploadRecording(file: $file, input: $input) { id title filename format sizeBytes durationSeconds sampleRate channels status job { id status } }
 }"""
-PROGRESS = "subscription($job: ID!) { jobProgress(jobId: $job) { seq status stage progress etaSeconds } }"
+PROGRESS = "subscription($job: ID!) { jobProgress(jobId: $job) { seq status stage progress etaSeconds message } }"
 
 
 def upload(client: GraphQLClient, token: str, path: Path, input: dict | None = None, name: str | None = None) -> dict:

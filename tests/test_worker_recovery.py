@@ -4,21 +4,28 @@ Each test runs its own API and workers on a queue of its own (the session's work
 jobs), against the session's real PostgreSQL and Redis.
 """
 
+import os
+import select
 import signal
+import socket
+import socketserver
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from spek.embedded import wait_for_exit
-from tests.audio import SUPPORT_CALL, dialogue
+from tests.audio import SUPPORT_CALL, dialogue, speak
 from tests.support import Account, GraphQLClient, free_port, poll_http, register, spek_process, sql
 from tests.support import follow, upload
 from tests.test_recordings import RECORDING
+from tests.test_storage import new_bucket, s3_endpoint  # noqa: F401  (a fixture)
 
 LEASE_SECONDS = 3
 
@@ -126,3 +133,85 @@ def test_sigterm_hands_the_job_back_and_another_worker_finishes_it(stack, queue:
     assert any(e["status"] == "QUEUED" and e["seq"] > 2 for e in events)  # the hand-back was announced
     done = queue.client.data(RECORDING, {"id": recording["id"]}, account.access_token)["recording"]
     assert done["job"]["attempts"] == 1
+
+
+class FlakyProxy:
+    """A TCP relay to a server, that can go down (connections refused) and come back on the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self.target_port = target_port
+        self._server: socketserver.ThreadingTCPServer | None = None
+
+    def up(self) -> None:
+        target_port = self.target_port
+
+        class Relay(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with socket.create_connection(("127.0.0.1", target_port)) as upstream:
+                    pair = {self.request: upstream, upstream: self.request}
+                    while True:
+                        readable, _, _ = select.select(list(pair), [], [], 30)
+                        if not readable:
+                            return
+                        for source in readable:
+                            data = source.recv(65536)
+                            if not data:
+                                return
+                            pair[source].sendall(data)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Relay)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def test_a_transient_storage_outage_is_retried_with_backoff(stack, s3_endpoint: str, tmp_path: Path) -> None:
+    """Object storage is unreachable when the worker starts the job: it retries later and succeeds."""
+    proxy = FlakyProxy(int(s3_endpoint.rsplit(":", 1)[1]))
+    proxy.up()
+    port = free_port()
+    env = {
+        **stack.env,
+        "SPEK_PORT": str(port),
+        "SPEK_QUEUE_NAME": f"spek:test-queue:{uuid.uuid4().hex[:8]}",
+        "SPEK_STORAGE": "s3",
+        "SPEK_S3_BUCKET": new_bucket(s3_endpoint),
+        "SPEK_S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
+        "SPEK_JOB_RETRY_BACKOFF_SECONDS": "2",
+        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "AWS_MAX_ATTEMPTS": "1",  # botocore's own retries would hide the outage from the job
+    }
+    processes = [spek_process("serve", env)]
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_for_api(base_url, processes[0])
+        client = GraphQLClient(base_url)
+        account = register(client)
+        memo = speak("The storage came back and the job went on.", tmp_path / "memo.wav")
+        recording = upload(client, account.access_token, memo, {"language": "en"})["data"]["uploadRecording"]
+
+        proxy.down()
+        processes.append(spek_process("worker", env))
+        _wait_for_job(stack, recording["job"]["id"], lambda row: row[0] == "QUEUED" and row[3] == 1, timeout=60)
+        proxy.up()
+        _wait_for_job(stack, recording["job"]["id"], lambda row: row[0] == "COMPLETED", timeout=120)
+
+        events = follow(SimpleNamespace(base_url=base_url), account.access_token, recording["job"]["id"])
+        retry = next(e for e in events if e["status"] == "QUEUED" and e["seq"] > 1)
+        assert "trying again in 2 s (attempt 2 of 3)" in retry["message"]
+        done = client.data(RECORDING, {"id": recording["id"]}, account.access_token)["recording"]
+        assert done["job"]["attempts"] == 2 and "storage" in done["transcript"]["text"].lower()
+    finally:
+        proxy.down()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            wait_for_exit(process, 20)
