@@ -4,6 +4,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -55,6 +56,15 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+class WebApp(StaticFiles):
+    """The web app's files, revalidated on every load so an upgrade never runs stale modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 async def metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -97,7 +107,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/files/audio/{recording_id}", downloads.audio, methods=["GET", "HEAD"]),
         Route("/files/exports/{transcript_id}", downloads.signed_export),
         Route("/transcripts/{transcript_id}/export", downloads.authenticated_export),
-        Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
+        Mount("/", WebApp(directory=STATIC_DIR, html=True), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestIdMiddleware)

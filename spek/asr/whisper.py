@@ -13,7 +13,7 @@ import numpy as np
 
 from spek.asr.models import resolve_model
 from spek.audio.chunks import Chunk, plan_chunks
-from spek.audio.options import AudioOptions
+from spek.audio.options import DEFAULTS
 from spek.audio.samples import Audio
 from spek.audio.vad import SpeechRegion, detect_speech, widen
 from spek.media import SAMPLE_RATE
@@ -92,7 +92,7 @@ class WhisperTranscriber:
         quality: str,
         on_progress: Callable[[float], None] = lambda fraction: None,
         speech: list[SpeechRegion] | None = None,
-        chunk_seconds: float = AudioOptions().chunk_seconds,
+        chunk_seconds: float = DEFAULTS.chunk_seconds,
     ) -> Transcription:
         """Blocking. `speech`: the VAD stage's regions (found here when not given). on_progress gets
         the fraction of the speech done, as segments come out; an exception from it stops the work.

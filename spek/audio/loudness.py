@@ -9,7 +9,7 @@ import numpy as np
 from pyloudnorm.iirfilter import IIRfilter
 from scipy.signal import lfilter
 
-from spek.audio.options import AudioOptions
+from spek.audio.options import DEFAULTS, AudioOptions
 from spek.audio.samples import Audio, Samples, blocks
 from spek.media import SAMPLE_RATE
 
@@ -38,7 +38,7 @@ def _block_loudness(mean_squares: np.ndarray) -> np.ndarray:
         return -0.691 + 10 * np.log10(mean_squares)
 
 
-def measure(audio: Audio, options: AudioOptions = AudioOptions()) -> Loudness:
+def measure(audio: Audio, options: AudioOptions = DEFAULTS) -> Loudness:
     """Integrated loudness and peak, holding one block of audio (and 10 floats per second) at a time."""
     filters = _k_weighting()
     states = [np.zeros(max(len(f.a), len(f.b)) - 1) for f in filters]
@@ -67,7 +67,7 @@ def measure(audio: Audio, options: AudioOptions = AudioOptions()) -> Loudness:
     return Loudness(float(_block_loudness(gated.mean())) if len(gated) else -math.inf, peak)
 
 
-def normalizing_gain(loudness: Loudness, options: AudioOptions = AudioOptions()) -> float:
+def normalizing_gain(loudness: Loudness, options: AudioOptions = DEFAULTS) -> float:
     """The one gain that brings the file to the target loudness without any sample passing the ceiling."""
     if not math.isfinite(loudness.lufs) or loudness.peak == 0:
         return 1.0  # silence: nothing to normalize
@@ -76,7 +76,7 @@ def normalizing_gain(loudness: Loudness, options: AudioOptions = AudioOptions())
     return min(10 ** (gain_db / 20), ceiling / loudness.peak)
 
 
-def normalize(samples: Samples, options: AudioOptions = AudioOptions()) -> float:
+def normalize(samples: Samples, options: AudioOptions = DEFAULTS) -> float:
     """Measure, then set the gain the samples are read with from now on. Returns the gain applied."""
     gain = normalizing_gain(measure(samples, options), options)
     samples.gain *= gain

@@ -6,7 +6,7 @@ what diarization wants; transcription widens and joins them (`widen`) the way fa
 
 from dataclasses import dataclass
 
-from spek.audio.options import AudioOptions
+from spek.audio.options import DEFAULTS, AudioOptions
 from spek.audio.samples import Audio, blocks
 from spek.media import SAMPLE_RATE
 
@@ -21,7 +21,7 @@ class SpeechRegion:
         return self.end - self.start
 
 
-def detect_speech(audio: Audio, options: AudioOptions = AudioOptions()) -> list[SpeechRegion]:
+def detect_speech(audio: Audio, options: AudioOptions = DEFAULTS) -> list[SpeechRegion]:
     """Speech regions in file time, in order, none longer than options.chunk_seconds."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 

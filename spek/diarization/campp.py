@@ -24,6 +24,10 @@ HOP_SECONDS = 0.75
 STEP_SECONDS = 0.25  # resegmentation grid
 MIN_TURN_SECONDS = 0.5
 MAX_SPEAKERS = 10
+# Clustering costs memory and time by the square of the windows (an hour of speech has 4,800):
+# beyond this many, it runs on an evenly spread sample, and every window is scored against the
+# sample's speaker centroids as before.
+MAX_CLUSTERED_WINDOWS = 2000
 SWITCH_PENALTY = 4.0  # log-domain cost of changing speaker between two 0.25 s steps
 SIMILARITY_SCALE = 10.0
 # Cosine distance (average linkage, raw embeddings) under which all windows are taken for one voice.
@@ -157,10 +161,11 @@ class CamPlusPlusDiarizer:
         embeddings = self._embed(audio, regions, windows)
         embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-10
         low, high = speakers.bounds(MAX_SPEAKERS)
-        labels = _cluster(embeddings, min(low, len(embeddings)), min(high, len(embeddings)))
+        sample = np.linspace(0, len(embeddings) - 1, min(len(embeddings), MAX_CLUSTERED_WINDOWS)).round().astype(int)
+        labels = _cluster(embeddings[sample], min(low, len(sample)), min(high, len(sample)))
         if labels.max() > 0:
             embeddings = _centered(embeddings)  # the space the voices were told apart in
-        centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+        centroids = np.stack([embeddings[sample][labels == k].mean(axis=0) for k in range(labels.max() + 1)])
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
         similarity = embeddings @ centroids.T
 

@@ -6,11 +6,11 @@ Each stage updates the Job row and appends a progress event.
 """
 
 import asyncio
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -5,7 +5,7 @@ import { announce } from '../announce.js';
 import { gql } from '../client.js';
 import { h } from '../dom.js';
 import { describe } from '../errors.js';
-import { parseClock } from '../format.js';
+import { clock, parseClock } from '../format.js';
 
 const FORMATS = [
   ['DOCX', 'Word document'],
@@ -32,14 +32,14 @@ function download(link) {
 }
 
 // selectAll(on) ticks or clears every segment. Returns the panel and selected(ids) to call on changes.
-export function exportPanel({ transcriptId, selectAll }) {
+export function exportPanel({ transcriptId, durationSeconds, selectAll }) {
   let chosen = [];
   const error = h('p', { class: 'form-error', role: 'alert' });
   const radio = (value, label, extra = {}) =>
     h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'part', value, ...extra }), label);
   const selectedLabel = h('span', {}, 'Selected segments (0)');
   const from = h('input', { id: 'export-from', name: 'from', placeholder: '00:00', inputmode: 'decimal', size: 6 });
-  const to = h('input', { id: 'export-to', name: 'to', placeholder: '01:30', inputmode: 'decimal', size: 6 });
+  const to = h('input', { id: 'export-to', name: 'to', placeholder: clock(durationSeconds), inputmode: 'decimal', size: 6 });
   const form = h(
     'form',
     { class: 'export-form' },

@@ -101,7 +101,7 @@ function workspace(recording) {
   let names = Object.fromEntries(transcript.speakers.filter((s) => s.name).map((s) => [s.label, s.name]));
   const audio = audioPlayer(recording);
   let player = { seek() {}, refresh() {}, stop() {} };
-  const exporter = exportPanel({ transcriptId: transcript.id, selectAll: (on) => segments.selectAll(on) });
+  const exporter = exportPanel({ transcriptId: transcript.id, durationSeconds: transcript.durationSeconds, selectAll: (on) => segments.selectAll(on) });
   const segments = segmentList({
     transcript,
     names,

@@ -1,0 +1,255 @@
+"""The audio steps of the pipeline on generated audio: streamed decode, loudness, VAD, chunks,
+chunked transcription, no loops on silence or music, and memory that does not grow with the file."""
+
+import difflib
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import av
+import numpy as np
+import pyloudnorm
+import pytest
+
+from spek.asr.whisper import WhisperTranscriber
+from spek.audio.chunks import plan_chunks
+from spek.audio.loudness import measure, normalize, normalizing_gain
+from spek.audio.options import AudioOptions
+from spek.audio.samples import Samples
+from spek.audio.vad import SpeechRegion, detect_speech, widen
+from spek.diarization import SpeakerCount, campp
+from spek.media import SAMPLE_RATE, decode_mono_16k
+from tests.audio import SUPPORT_CALL, dialogue, reencode, write_wav
+
+TARGET = AudioOptions().target_lufs
+CEILING = 10 ** (AudioOptions().peak_ceiling_dbfs / 20)
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float, str]]]:
+    """The two-voice support call, with a full second between turns."""
+    return dialogue(SUPPORT_CALL, tmp_path_factory.mktemp("call") / "call.wav", pause=1.0)
+
+
+@pytest.fixture(scope="module")
+def transcriber(tmp_path_factory: pytest.TempPathFactory) -> WhisperTranscriber:
+    return WhisperTranscriber("base", tmp_path_factory.mktemp("models"))
+
+
+def chords(seconds: float) -> np.ndarray:
+    """Piano-like triads, a new one every 1.875 s, with overtones and decay."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    progression = [(261.6, 329.6, 392.0), (220.0, 261.6, 329.6), (174.6, 220.0, 261.6), (196.0, 246.9, 293.7)]
+    music = np.zeros_like(t)
+    for i in range(int(seconds / 1.875) + 1):
+        span = (t >= i * 1.875) & (t < (i + 1) * 1.875)
+        decay = np.exp(-3 * (t[span] - i * 1.875))
+        for f in progression[i % 4]:
+            music[span] += 0.1 * decay * (np.sin(2 * np.pi * f * t[span]) + 0.3 * np.sin(4 * np.pi * f * t[span]))
+    return music.astype(np.float32)
+
+
+def files_open_in(directory: Path) -> list[Path]:
+    """Files this process holds open in the directory, named or not (Linux's /proc)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(str(directory)):
+                found.append(Path(f"/proc/self/fd/{fd}"))
+        except FileNotFoundError:
+            continue  # the descriptor listing the folder itself
+    return found
+
+
+def test_streamed_decode_equals_a_whole_decode(tmp_path: Path, call) -> None:
+    path, _ = call
+    for source in (path, reencode(path, tmp_path / "call.ogg", "ogg", "libopus", rate=48000)):
+        whole = decode_mono_16k(source)
+        scratch = tmp_path / "scratch"
+        with Samples(scratch) as samples, source.open("rb") as file:
+            samples.decode(file)  # a file object, as storage hands it over
+            assert len(samples) == len(whole)
+            assert np.array_equal(samples[0 : len(samples)], whole)
+            assert np.array_equal(samples[12_345:67_891], whole[12_345:67_891])
+            assert list(scratch.iterdir()) == []  # the scratch file has no name to leave behind
+            (on_disk,) = files_open_in(scratch)
+            stored = on_disk.read_bytes()
+            assert len(stored) == whole.nbytes and whole[1000:2000].tobytes() not in stored  # encrypted
+        assert files_open_in(scratch) == []
+
+
+def test_loudness_is_measured_as_bs1770_and_a_quiet_file_is_brought_to_target(tmp_path: Path, call) -> None:
+    audio = decode_mono_16k(call[0]) * np.float32(0.05)  # about -46 LUFS: a phone far away
+    reference = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(audio.astype(np.float64))
+    # Block by block (7 s blocks here) gives the same figure as pyloudnorm on the whole array.
+    assert measure(audio, AudioOptions(block_seconds=7)).lufs == pytest.approx(reference, abs=0.01)
+
+    with Samples(tmp_path) as samples:
+        samples.decode(write_wav(tmp_path / "quiet.wav", audio))
+        gain = normalize(samples)
+        assert gain > 10
+        normalized = measure(samples)
+        assert normalized.lufs == pytest.approx(TARGET, abs=0.1)
+        assert normalized.peak <= CEILING
+
+
+def test_normalizing_never_clips_and_leaves_silence_alone(call) -> None:
+    audio = decode_mono_16k(call[0]) * np.float32(0.05)
+    audio[SAMPLE_RATE] = 0.5  # one click, far louder than the speech
+    loudness = measure(audio)
+    gain = normalizing_gain(loudness)
+    assert 1 < gain < 10 ** ((TARGET - loudness.lufs) / 20)  # capped below what the target asks
+    assert np.abs(audio * gain).max() == pytest.approx(CEILING, rel=1e-4)
+
+    silence = measure(np.zeros(10 * SAMPLE_RATE, dtype=np.float32))
+    assert silence.lufs == -math.inf and normalizing_gain(silence) == 1.0
+
+
+def test_vad_finds_each_turn_of_a_dialogue_and_no_pause(call) -> None:
+    path, turns = call
+    audio = decode_mono_16k(path)
+    regions = detect_speech(audio)
+    for start, end, _ in turns:
+        inside = sum(max(0.0, min(end, r.end) - max(start, r.start)) for r in regions)
+        assert inside >= 0.8 * (end - start), (start, end, regions)  # espeak pads each line with silence
+    pauses = [(a[1], b[0]) for a, b in zip(turns, turns[1:])]
+    for pause_start, pause_end in pauses:
+        middle = (pause_start + pause_end) / 2
+        assert not any(r.start < middle < r.end for r in regions), (middle, regions)
+
+    # Block by block, speech that runs over a block boundary comes out whole again.
+    blocked = detect_speech(audio, AudioOptions(block_seconds=4.0))
+    assert all(r.end - r.start > 0.2 for r in blocked)
+    assert sum(r.duration for r in blocked) == pytest.approx(sum(r.duration for r in regions), rel=0.1)
+    for pause_start, pause_end in pauses:
+        assert not any(r.start < (pause_start + pause_end) / 2 < r.end for r in blocked)
+
+
+def test_chunks_are_cut_only_in_silence_and_within_the_limit() -> None:
+    regions = [SpeechRegion(t, t + length) for t, length in zip(range(0, 200, 10), [3, 7, 2, 9, 4, 8, 1, 6, 5, 9] * 2)]
+    chunks = plan_chunks(regions, max_seconds=20)
+    assert [r for c in chunks for r in c.regions] == regions  # every region, in order, none cut
+    assert all(c.speech_seconds <= 20 for c in chunks)
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.regions[-1].end < b.regions[0].start  # the cut lies in a pause
+
+    # A region longer than a chunk (no pause found at all) is the one thing cut in equal pieces.
+    pieces = [(r.start, r.end) for c in plan_chunks([SpeechRegion(0, 50)], max_seconds=20) for r in c.regions]
+    assert pieces == [pytest.approx((0, 50 / 3)), pytest.approx((50 / 3, 100 / 3)), pytest.approx((100 / 3, 50))]
+
+    # Transcription joins pauses under min_silence, pads, and never overlaps or leaves the file.
+    wide = widen([SpeechRegion(1.0, 2.0), SpeechRegion(2.5, 3.0), SpeechRegion(6.0, 7.0)], 1.0, 0.3, 7.2, 600)
+    assert [(r.start, r.end) for r in wide] == [pytest.approx((0.7, 3.3)), pytest.approx((5.7, 7.2))]
+
+
+def bare(word: str) -> str:
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+def test_chunked_transcription_gives_the_same_words_in_file_time(call, transcriber: WhisperTranscriber) -> None:
+    path, turns = call
+    audio = decode_mono_16k(path)
+    speech = detect_speech(audio)
+    whole = transcriber.transcribe(audio, "en", "FAST", speech=speech)
+    progress: list[float] = []
+    chunked = transcriber.transcribe(audio, "en", "FAST", on_progress=progress.append, speech=speech, chunk_seconds=8)
+    assert len(plan_chunks(widen(speech, 1.8, 0.3, len(audio) / SAMPLE_RATE, 8), 8)) >= 4
+
+    words = [w for s in whole.segments for w in s.words]
+    chunked_words = [w for s in chunked.segments for w in s.words]
+    matcher = difflib.SequenceMatcher(a=[bare(w.text) for w in words], b=[bare(w.text) for w in chunked_words], autojunk=False)
+    # Whisper sees other context at the cuts, so a number or a mumbled phrase may come out otherwise.
+    assert matcher.ratio() > 0.85, ([w.text for w in words], [w.text for w in chunked_words])
+    for block in matcher.get_matching_blocks():
+        for i in range(block.size):
+            assert chunked_words[block.b + i].start == pytest.approx(words[block.a + i].start, abs=0.5)
+    # File time: each word lies in its speaker's turn, not at its offset within a chunk.
+    for word in chunked_words:
+        assert any(start - 0.5 <= word.start and word.end <= end + 0.5 for start, end, _ in turns), word
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+@pytest.mark.parametrize("clustered", [2000, 12])
+def test_diarizer_works_from_the_vad_stage_regions(tmp_path: Path, call, monkeypatch: pytest.MonkeyPatch, clustered: int) -> None:
+    """From Samples on disk and the regions found once; with few windows clustered (as for long
+    files, whose windows are too many to cluster all), the two voices still alternate turn by turn."""
+    monkeypatch.setattr(campp, "MAX_CLUSTERED_WINDOWS", clustered)
+    path, turns = call
+    with Samples(tmp_path) as samples:
+        samples.decode(path)
+        speech = detect_speech(samples)
+        result = campp.CamPlusPlusDiarizer().diarize(samples, SpeakerCount(), speech)
+    assert all(any(r.start <= t.start and t.end <= r.end for r in speech) for t in result)  # only where VAD found speech
+    spoken = [next(t.speaker for t in result if t.start <= (start + end) / 2 <= t.end + 0.3) for start, end, _ in turns]
+    assert spoken == [0, 1] * 4, spoken
+
+
+def loops(text: str) -> bool:
+    """One phrase over and over compresses far better than speech (Whisper's own measure, 2.4)."""
+    return len(text) > 20 and len(text.encode()) / len(zlib.compress(text.encode())) > 2.4
+
+
+@pytest.mark.parametrize("kind", ["silence", "chords"])
+def test_silence_and_music_give_no_hallucinated_loop(kind: str, transcriber: WhisperTranscriber) -> None:
+    audio = np.zeros(60 * SAMPLE_RATE, dtype=np.float32) if kind == "silence" else chords(60)
+    for quality in ("FAST", "BALANCED"):
+        assert transcriber.transcribe(audio, None, quality).segments == []
+    if kind == "chords":
+        # Even when VAD takes the music for speech: greedy decoding loops on it ("5.5.5.5…").
+        forced = transcriber.transcribe(audio, None, "FAST", speech=[SpeechRegion(0, 60)])
+        assert not any(loops(s.text) for s in forced.segments), forced.segments
+
+
+MEMORY_PROBE = """
+import json, sys
+from pathlib import Path
+from spek.audio.loudness import normalize
+from spek.audio.samples import Samples
+from spek.audio.vad import detect_speech
+import numpy as np
+
+def status_kb(field):  # VmHWM, not ru_maxrss: that one keeps the forking parent's peak across exec
+    return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1])
+
+detect_speech(np.zeros(16000, dtype=np.float32))  # load the VAD model before measuring
+before = status_kb("VmRSS")
+with Samples(Path(sys.argv[2])) as samples:
+    samples.decode(Path(sys.argv[1]))
+    gain = normalize(samples)
+    speech = detect_speech(samples)
+    duration = len(samples) / 16000
+peak = status_kb("VmHWM")
+print(json.dumps({"growth_mb": (peak - before) / 1024, "duration": duration, "gain": gain, "regions": len(speech)}))
+"""
+
+
+def test_an_hour_is_decoded_normalized_and_searched_for_speech_in_bounded_memory(tmp_path: Path, call) -> None:
+    """61 minutes (the whole float32 array would be 224 MiB): the process grows by a fraction of it."""
+    piece = decode_mono_16k(call[0]) * np.float32(0.1)
+    long = tmp_path / "hour.flac"
+    with av.open(str(long), "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=SAMPLE_RATE)
+        stream.layout = "mono"
+        noise = np.random.default_rng(0).normal(0, 0.001, len(piece)).astype(np.float32)
+        written = 0
+        while written < 61 * 60 * SAMPLE_RATE:
+            frame = av.AudioFrame.from_ndarray((np.clip(piece + noise, -1, 1) * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = SAMPLE_RATE
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            written += len(piece)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+    probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(long), str(tmp_path / "scratch")], capture_output=True, text=True, check=True)
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    whole_array_mb = result["duration"] * SAMPLE_RATE * 4 / 2**20
+    assert result["duration"] > 60 * 60 and whole_array_mb > 220
+    assert result["gain"] > 3  # the quiet copy was lifted
+    assert result["regions"] >= len(SUPPORT_CALL) * 100  # speech found all the way through
+    assert result["growth_mb"] < whole_array_mb / 3, result
