@@ -132,7 +132,7 @@ class Client:
     def first_event_seconds(self, job_id: str, uploaded: float) -> float:
         """From the upload's answer to the first jobProgress event on a new graphql-transport-ws subscription."""
         query = "subscription($job: ID!) { jobProgress(jobId: $job) { seq } }"
-        with connect(str(self.http.base_url).replace("http", "ws", 1) + "graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        with connect(str(self.http.base_url).rstrip("/").replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
             ws.send(json.dumps({"type": "connection_init", "payload": self.headers}))
             ws.recv(timeout=10)
             ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"job": job_id}}}))

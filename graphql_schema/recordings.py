@@ -214,6 +214,11 @@ async def _chunks(upload: Upload) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _upload_tools(info: Info) -> service.UploadTools:
+    services = info.context.services
+    return service.UploadTools(services.redis, services.storage, services.settings.data_dir / "tmp", services.settings.max_upload_mb * 1024 * 1024)
+
+
 def _incoming(upload: Upload) -> service.IncomingFile:
     return service.IncomingFile(upload.filename or "recording", _chunks(upload))
 
@@ -263,36 +268,17 @@ class RecordingsQuery:
 class RecordingsMutation:
     @strawberry.mutation(description="Upload one audio (or video) file; a transcription job starts at once.")
     async def upload_recording(self, info: Info, file: Upload, input: RecordingInput | None = None) -> Recording:
-        services = info.context.services
         async with info.context.session() as session:
             user = await info.context.current_user(session)
-            recording = await service.upload_recording(
-                session,
-                services.redis,
-                services.storage,
-                services.settings.data_dir / "tmp",
-                services.settings.max_upload_mb * 1024 * 1024,
-                user,
-                _incoming(file),
-                _options(input or RecordingInput()),
-            )
+            recording = await service.upload_recording(session, _upload_tools(info), user, _incoming(file), _options(input or RecordingInput()))
             return Recording.from_model(recording)
 
     @strawberry.mutation(description="Upload up to 10 files at once, each with its own job; one unreadable file refuses them all.")
     async def submit_batch(self, info: Info, files: list[Upload], input: RecordingInput | None = None) -> Batch:
-        services = info.context.services
         async with info.context.session() as session:
             user = await info.context.current_user(session)
-            batch = await service.submit_batch(
-                session,
-                services.redis,
-                services.storage,
-                services.settings.data_dir / "tmp",
-                services.settings.max_upload_mb * 1024 * 1024,
-                user,
-                [_incoming(file) for file in files],
-                _options(input or RecordingInput()),
-            )
+            incoming = [_incoming(file) for file in files]
+            batch = await service.submit_batch(session, _upload_tools(info), user, incoming, _options(input or RecordingInput()))
             return Batch.from_model(batch)
 
     @strawberry.mutation(description="Transcribe again a recording whose last run failed or was cancelled.")

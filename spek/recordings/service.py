@@ -61,6 +61,16 @@ MAX_BATCH_FILES = 10
 
 
 @dataclass
+class UploadTools:
+    """Where uploads go, and how big one may be."""
+
+    queue: ArqRedis
+    storage: Storage
+    scratch_dir: Path
+    max_upload_bytes: int
+
+
+@dataclass
 class IncomingFile:
     filename: str
     chunks: AsyncIterable[bytes]
@@ -110,43 +120,35 @@ async def _receive(incoming: IncomingFile, scratch_dir: Path, limit_bytes: int) 
 
 
 async def _add_recordings(
-    session: AsyncSession,
-    queue: ArqRedis,
-    storage: Storage,
-    scratch_dir: Path,
-    max_upload_bytes: int,
-    user: User,
-    files: list[IncomingFile],
-    options: RecordingOptions,
-    batch: Batch | None,
+    session: AsyncSession, tools: UploadTools, user: User, files: list[IncomingFile], options: RecordingOptions, batch: Batch | None
 ) -> list[Recording]:
     """All files or none: each is spooled and probed before any is stored or has a row."""
     options.validate()
     if options.notebook_id is not None:
         await notebooks.get_notebook(session, user, options.notebook_id)
-    scratch_dir.mkdir(parents=True, exist_ok=True)
+    tools.scratch_dir.mkdir(parents=True, exist_ok=True)
     received: list[_Received] = []
     stored: list[str] = []
     try:
         for incoming in files:
-            received.append(await _receive(incoming, scratch_dir, max_upload_bytes))
+            received.append(await _receive(incoming, tools.scratch_dir, tools.max_upload_bytes))
         recordings = []
         for number, upload in enumerate(received, 1):
             storage_key = f"recordings/{user.id}/{uuid.uuid4()}"
-            await storage.write(storage_key, file_chunks(upload.scratch))
+            await tools.storage.write(storage_key, file_chunks(upload.scratch))
             stored.append(storage_key)
             recordings.append(await _add_recording(session, user, upload, storage_key, options, batch, number, len(received)))
         await session.commit()
     except BaseException:
         await session.rollback()
         for storage_key in stored:
-            await storage.delete(storage_key)
+            await tools.storage.delete(storage_key)
         raise
     finally:
         for upload in received:
             upload.scratch.unlink(missing_ok=True)
     for recording in recordings:
-        await _enqueue(session, queue, recording.job)
+        await _enqueue(session, tools.queue, recording.job)
     return recordings
 
 
@@ -179,30 +181,12 @@ async def _add_recording(
     return recording
 
 
-async def upload_recording(
-    session: AsyncSession,
-    queue: ArqRedis,
-    storage: Storage,
-    scratch_dir: Path,
-    max_upload_bytes: int,
-    user: User,
-    incoming: IncomingFile,
-    options: RecordingOptions,
-) -> Recording:
-    [recording] = await _add_recordings(session, queue, storage, scratch_dir, max_upload_bytes, user, [incoming], options, None)
+async def upload_recording(session: AsyncSession, tools: UploadTools, user: User, incoming: IncomingFile, options: RecordingOptions) -> Recording:
+    [recording] = await _add_recordings(session, tools, user, [incoming], options, None)
     return await get_recording(session, user, recording.id)
 
 
-async def submit_batch(
-    session: AsyncSession,
-    queue: ArqRedis,
-    storage: Storage,
-    scratch_dir: Path,
-    max_upload_bytes: int,
-    user: User,
-    files: list[IncomingFile],
-    options: RecordingOptions,
-) -> Batch:
+async def submit_batch(session: AsyncSession, tools: UploadTools, user: User, files: list[IncomingFile], options: RecordingOptions) -> Batch:
     """Up to ten recordings at once, each with its own job; one bad file refuses the whole batch."""
     if not 1 <= len(files) <= MAX_BATCH_FILES:
         raise BadUserInput(f"A batch holds 1 to {MAX_BATCH_FILES} files; this one has {len(files)}.")
@@ -210,7 +194,7 @@ async def submit_batch(
     session.add(batch)
     await session.flush()
     audit.record(session, user.id, "batch.submit", "batch", batch.id, files=len(files))
-    await _add_recordings(session, queue, storage, scratch_dir, max_upload_bytes, user, files, options, batch)
+    await _add_recordings(session, tools, user, files, options, batch)
     return await get_batch(session, user, batch.id)
 
 
