@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from spek.accounts import service as accounts
 from spek.accounts.tokens import bearer_token
-from spek.errors import BadUserInput, ErrorCode, Forbidden, NotFound, SpekError, Unauthenticated
+from spek.errors import BadUserInput, ErrorCode, NotFound, SpekError, Unauthenticated
 from spek.ids import parse_id
 from spek.recordings import service as recordings
 from spek.transcripts import service as transcripts

@@ -56,6 +56,12 @@ def client(stack: Stack) -> GraphQLClient:
     return GraphQLClient(stack.base_url)
 
 
+@pytest.fixture(scope="module")
+def owner(client: GraphQLClient) -> Account:
+    """One account shared by a module's tests (with the transcript they work on)."""
+    return register(client)
+
+
 @pytest.fixture
 def alice(client: GraphQLClient) -> Account:
     return register(client)

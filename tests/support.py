@@ -101,6 +101,13 @@ def upload(client: GraphQLClient, token: str, path: Path, input: dict | None = N
     return response.json()
 
 
+def transcribed(client: "GraphQLClient", stack: Any, token: str, path: Path, input: dict | None = None) -> str:
+    """Upload a file and wait for the worker to finish its transcript; the recording's id."""
+    recording = upload(client, token, path, input)["data"]["uploadRecording"]
+    assert follow(stack, token, recording["job"]["id"])[-1]["status"] == "COMPLETED"
+    return recording["id"]
+
+
 def follow(stack: Any, token: str, job_id: str) -> list[dict]:
     """Every progress event of a job, over graphql-transport-ws, until the subscription completes."""
     events = []

@@ -12,7 +12,7 @@ import pytest
 import srt
 
 from tests.audio import SUPPORT_CALL, dialogue
-from tests.support import Account, GraphQLClient, follow, register, upload
+from tests.support import Account, GraphQLClient, register, transcribed
 
 RECORDING = "query($id: ID!) { recording(id: $id) { audioUrl transcript { id segments { id start end text } } } }"
 EXPORT = """mutation($id: ID!, $format: ExportFormat!, $start: Float, $end: Float, $segmentIds: [ID!], $rebase: Boolean, $speakers: Boolean) {
@@ -23,17 +23,11 @@ EXPORT = """mutation($id: ID!, $format: ExportFormat!, $start: Float, $end: Floa
 
 
 @pytest.fixture(scope="module")
-def owner(client: GraphQLClient) -> Account:
-    return register(client)
-
-
-@pytest.fixture(scope="module")
 def call(client: GraphQLClient, stack, owner: Account, tmp_path_factory: pytest.TempPathFactory) -> dict:
     path, _ = dialogue(SUPPORT_CALL, tmp_path_factory.mktemp("downloads") / "call.wav")
-    recording = upload(client, owner.access_token, path, {"language": "en", "title": "Support call"})["data"]["uploadRecording"]
-    assert follow(stack, owner.access_token, recording["job"]["id"])[-1]["status"] == "COMPLETED"
-    found = client.data(RECORDING, {"id": recording["id"]}, owner.access_token)["recording"]
-    return {"id": recording["id"], "bytes": path.read_bytes(), **found}
+    recording_id = transcribed(client, stack, owner.access_token, path, {"language": "en", "title": "Support call"})
+    found = client.data(RECORDING, {"id": recording_id}, owner.access_token)["recording"]
+    return {"id": recording_id, "bytes": path.read_bytes(), **found}
 
 
 def test_audio_url_serves_the_file_and_byte_ranges_for_seeking(call: dict) -> None:

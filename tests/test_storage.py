@@ -53,6 +53,17 @@ def s3_client(endpoint: str) -> Any:
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
 
 
+def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
+    """The settings (and botocore credentials) of a Spek process storing in that bucket."""
+    return {
+        "SPEK_STORAGE": "s3",
+        "SPEK_S3_BUCKET": bucket,
+        "SPEK_S3_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
 def new_bucket(endpoint: str) -> str:
     name = f"spek-{uuid.uuid4().hex[:12]}"
     s3_client(endpoint).create_bucket(Bucket=name)
@@ -495,12 +506,8 @@ def test_an_encrypted_s3_deployment_transcribes_uploads(stack, s3_endpoint: str,
         **stack.env,
         "SPEK_PORT": str(port),
         "SPEK_QUEUE_NAME": f"spek:storage-test:{uuid.uuid4().hex[:8]}",  # not the stack's worker
-        "SPEK_STORAGE": "s3",
-        "SPEK_S3_BUCKET": bucket,
-        "SPEK_S3_ENDPOINT_URL": s3_endpoint,
         "SPEK_ENCRYPTION_KEY": KEY_B64,
-        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
-        "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+        **s3_env(s3_endpoint, bucket),
     }
     processes = [spek_process("serve", env), spek_process("worker", env)]
     try:

@@ -12,7 +12,7 @@ from spek.transcripts.document import DocumentWord
 from spek.transcripts.exports import render_export
 from spek.transcripts.words import retime
 from tests.audio import SUPPORT_CALL, dialogue
-from tests.support import Account, GraphQLClient, follow, register, run_async, sql, upload
+from tests.support import Account, GraphQLClient, run_async, sql, transcribed
 
 
 def words(*spec: tuple[str, float, float]) -> list[DocumentWord]:
@@ -66,17 +66,11 @@ SEARCH = """query($id: ID!, $query: String!) {
 
 
 @pytest.fixture(scope="module")
-def owner(client: GraphQLClient) -> Account:
-    return register(client)
-
-
-@pytest.fixture(scope="module")
 def transcript_id(client: GraphQLClient, stack, owner: Account, tmp_path_factory: pytest.TempPathFactory) -> str:
     """One real two-speaker transcript, made by the worker, that this module's tests edit."""
     path, _ = dialogue(SUPPORT_CALL, tmp_path_factory.mktemp("editing") / "call.wav")
-    recording = upload(client, owner.access_token, path, {"language": "en", "title": "Support call"})["data"]["uploadRecording"]
-    assert follow(stack, owner.access_token, recording["job"]["id"])[-1]["status"] == "COMPLETED"
-    return client.data(RECORDING, {"id": recording["id"]}, owner.access_token)["recording"]["transcript"]["id"]
+    recording_id = transcribed(client, stack, owner.access_token, path, {"language": "en", "title": "Support call"})
+    return client.data(RECORDING, {"id": recording_id}, owner.access_token)["recording"]["transcript"]["id"]
 
 
 def current(client: GraphQLClient, owner: Account, transcript_id: str) -> dict:

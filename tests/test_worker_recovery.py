@@ -4,7 +4,6 @@ Each test runs its own API and workers on a queue of its own (the session's work
 jobs), against the session's real PostgreSQL and Redis.
 """
 
-import os
 import select
 import signal
 import socket
@@ -22,10 +21,9 @@ import pytest
 
 from spek.embedded import wait_for_exit
 from tests.audio import SUPPORT_CALL, dialogue, speak
-from tests.support import Account, GraphQLClient, free_port, poll_http, register, spek_process, sql
-from tests.support import follow, upload
+from tests.support import Account, GraphQLClient, follow, free_port, poll_http, register, spek_process, sql, upload
 from tests.test_recordings import RECORDING
-from tests.test_storage import new_bucket, s3_endpoint  # noqa: F401  (a fixture)
+from tests.test_storage import new_bucket, s3_endpoint, s3_env  # noqa: F401, F811  (s3_endpoint: a fixture)
 
 LEASE_SECONDS = 3
 
@@ -172,7 +170,7 @@ class FlakyProxy:
             self._server = None
 
 
-def test_a_transient_storage_outage_is_retried_with_backoff(stack, s3_endpoint: str, tmp_path: Path) -> None:
+def test_a_transient_storage_outage_is_retried_with_backoff(stack, s3_endpoint: str, tmp_path: Path) -> None:  # noqa: F811
     """Object storage is unreachable when the worker starts the job: it retries later and succeeds."""
     proxy = FlakyProxy(int(s3_endpoint.rsplit(":", 1)[1]))
     proxy.up()
@@ -181,12 +179,8 @@ def test_a_transient_storage_outage_is_retried_with_backoff(stack, s3_endpoint: 
         **stack.env,
         "SPEK_PORT": str(port),
         "SPEK_QUEUE_NAME": f"spek:test-queue:{uuid.uuid4().hex[:8]}",
-        "SPEK_STORAGE": "s3",
-        "SPEK_S3_BUCKET": new_bucket(s3_endpoint),
-        "SPEK_S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
+        **s3_env(f"http://127.0.0.1:{proxy.port}", new_bucket(s3_endpoint)),
         "SPEK_JOB_RETRY_BACKOFF_SECONDS": "2",
-        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
-        "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
         "AWS_MAX_ATTEMPTS": "1",  # botocore's own retries would hide the outage from the job
     }
     processes = [spek_process("serve", env)]
