@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps run test clean
+.PHONY: install system-deps run test lint clean
 
 install: system-deps $(STAMP)
 
@@ -31,6 +31,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Lint (pyflakes, pycodestyle, import order), formatting and types; CI runs it before the tests.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .spek .pytest_cache

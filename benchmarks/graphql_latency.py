@@ -45,7 +45,9 @@ def load(base_url: str, token: str, body: str, clients: int, seconds: int) -> tu
         script.flush()
         out = subprocess.run(
             ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", script.name, f"{base_url}/graphql"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     p50, p95, p99, rps, bad_status, total = (float(x) for x in out.split("RESULT")[1].split())
     assert bad_status == 0 and total > 0, out
@@ -60,27 +62,37 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as data_dir, running_spek(Path(data_dir)) as base_url:
         http = httpx.Client(base_url=base_url)
-        register = "mutation($e: String!) { register(email: $e, password: \"benchmark password\") { accessToken } }"
-        token = http.post("/graphql", json={"query": register, "variables": {"e": f"bench-{uuid.uuid4().hex[:8]}@example.com"}}).json()[
-            "data"
-        ]["register"]["accessToken"]
+        register = 'mutation($e: String!) { register(email: $e, password: "benchmark password") { accessToken } }'
+        token = http.post(
+            "/graphql", json={"query": register, "variables": {"e": f"bench-{uuid.uuid4().hex[:8]}@example.com"}}
+        ).json()["data"]["register"]["accessToken"]
         headers = {"Authorization": f"Bearer {token}"}
-        create = "mutation { createNotebook(title: \"Bench\") { id } }"
-        notebook_id = http.post("/graphql", json={"query": create}, headers=headers).json()["data"]["createNotebook"]["id"]
+        create = 'mutation { createNotebook(title: "Bench") { id } }'
+        notebook_id = http.post("/graphql", json={"query": create}, headers=headers).json()["data"]["createNotebook"][
+            "id"
+        ]
         for i in range(5):
-            page = "mutation($nb: ID!, $t: String!) { createPage(notebookId: $nb, title: $t, tags: [\"a\", \"b\"]) { id } }"
-            http.post("/graphql", json={"query": page, "variables": {"nb": notebook_id, "t": f"Page {i}"}}, headers=headers)
+            page = 'mutation($nb: ID!, $t: String!) { createPage(notebookId: $nb, title: $t, tags: ["a", "b"]) { id } }'
+            http.post(
+                "/graphql", json={"query": page, "variables": {"nb": notebook_id, "t": f"Page {i}"}}, headers=headers
+            )
 
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"{args.clients} concurrent connections (wrk), {args.seconds} s per query; one API process")
-        print(f"{'query':<10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'target p99':>11} {'p99 / target':>13}")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"{args.clients} concurrent connections (wrk), {args.seconds} s per query; one API process"
+        )
+        print(
+            f"{'query':<10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'target p99':>11} {'p99 / target':>13}"
+        )
         for name, query in QUERIES.items():
             body = json.dumps({"query": query, "variables": {"id": notebook_id} if "$id" in query else {}})
             check = http.post("/graphql", content=body, headers={**headers, "Content-Type": "application/json"}).json()
             assert not check.get("errors"), check
             load(base_url, token, body, args.clients, 2)  # warm-up
             p50, p95, p99, rps = load(base_url, token, body, args.clients, args.seconds)
-            print(f"{name:<10} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {rps:>8.0f} {TARGET_P99_MS:>11.0f} {p99 / TARGET_P99_MS:>13.2f}")
+            print(
+                f"{name:<10} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {rps:>8.0f} {TARGET_P99_MS:>11.0f} {p99 / TARGET_P99_MS:>13.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ def running_spek(data_dir: Path) -> Iterator[str]:
     env = {**os.environ, "SPEK_DATA_DIR": str(data_dir), "SPEK_PORT": str(port), "SPEK_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    up = subprocess.Popen([sys.executable, "-m", "spek", "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "spek", "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_ready(base_url, up)

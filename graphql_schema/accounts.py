@@ -3,6 +3,7 @@ from datetime import datetime
 import strawberry
 
 from graphql_schema.context import Info
+from graphql_schema.convert import from_row
 from spek.accounts import service
 from spek.accounts.models import User as UserModel
 
@@ -17,13 +18,7 @@ class User:
 
     @classmethod
     def from_model(cls, user: UserModel) -> "User":
-        return cls(
-            id=strawberry.ID(str(user.id)),
-            email=user.email,
-            device_id=user.device_id,
-            display_name=user.display_name,
-            created_at=user.created_at,
-        )
+        return from_row(cls, user)
 
 
 @strawberry.type
@@ -36,21 +31,15 @@ class AuthPayload:
 
     @classmethod
     def from_result(cls, result: service.AuthResult) -> "AuthPayload":
-        return cls(
-            access_token=result.access_token,
-            refresh_token=result.refresh_token,
-            token_type="Bearer",
-            expires_in=result.expires_in,
-            user=User.from_model(result.user),
-        )
+        return from_row(cls, result, token_type="Bearer", user=User.from_model(result.user))
 
 
 @strawberry.type
 class AccountsQuery:
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info) -> User:
-        async with info.context.session() as session:
-            return User.from_model(await info.context.current_user(session))
+        async with info.context.signed_in() as (_, user):
+            return User.from_model(user)
 
 
 @strawberry.type

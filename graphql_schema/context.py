@@ -1,11 +1,12 @@
 """Per-request (or per-WebSocket) context: services, the caller's identity, DB sessions."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from arq.connections import ArqRedis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -13,27 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from spek.accounts import service as accounts
 from spek.accounts.models import User
-from spek.accounts.tokens import AccessTokens, bearer_token
-from spek.errors import Unauthenticated
-from spek.links import SignedLinks
-from spek.settings import Settings
-from spek.storage import Storage
-
-
-@dataclass
-class Services:
-    """What the API holds for its lifetime; built once at start-up."""
-
-    settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
-    redis: ArqRedis  # Redis, plus enqueueing ARQ jobs
-    token_policy: accounts.TokenPolicy
-    storage: Storage
-    links: SignedLinks  # audioUrl, exportTranscript
-
-    @property
-    def access_tokens(self) -> AccessTokens:
-        return self.token_policy.access
+from spek.web.services import Services
 
 
 @dataclass
@@ -51,14 +32,21 @@ class Context:
     def authenticate(self) -> uuid.UUID:
         """The caller's user id, from the WebSocket handshake or the HTTP Bearer header."""
         if self.user_id is None:
-            token = bearer_token(self.request.headers.get("authorization"))
-            if token is None:
-                raise Unauthenticated("Sign in first: send `Authorization: Bearer <accessToken>`.")
-            self.user_id = self.services.access_tokens.verify(token)
+            self.user_id = self.services.access_tokens.authenticate(self.request.headers.get("authorization"))
         return self.user_id
 
     async def current_user(self, session: AsyncSession) -> User:
         return await accounts.get_user(session, self.authenticate())
+
+    @asynccontextmanager
+    async def signed_in(self) -> AsyncIterator[tuple[AsyncSession, User]]:
+        """Every signed-in resolver's start: a session, and the caller (UNAUTHENTICATED if none)."""
+        async with self.session() as session:
+            yield session, await self.current_user(session)
+
+    def absolute_url(self, path: str) -> str:
+        """Links that work outside the web app too (mobile apps, a shared download)."""
+        return str(self.request.base_url).rstrip("/") + path
 
 
 Info = StrawberryInfo[Context, None]

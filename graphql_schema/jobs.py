@@ -4,12 +4,13 @@ from datetime import datetime
 import strawberry
 
 from graphql_schema.context import Info
+from graphql_schema.convert import from_row
 from spek.ids import parse_id
-from spek.jobs import events, service
-from spek.jobs import models
-from spek.jobs.models import JobStatus as JobStatusModel
+from spek.jobs import events, models, service
+from spek.jobs.models import JobStatus
 
-JobStatus = strawberry.enum(JobStatusModel, name="JobStatus")
+# The core's enum, registered as the contract's JobStatus (strawberry.enum marks the class itself).
+strawberry.enum(JobStatus)
 
 
 @strawberry.type
@@ -28,19 +29,7 @@ class Job:
 
     @classmethod
     def from_model(cls, job: models.Job) -> "Job":
-        return cls(
-            id=strawberry.ID(str(job.id)),
-            kind=job.kind,
-            status=job.status,
-            stage=job.stage,
-            progress=job.progress,
-            eta_seconds=job.eta_seconds,
-            attempts=job.attempts,
-            error=job.error,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-        )
+        return from_row(cls, job)
 
 
 @strawberry.type
@@ -57,26 +46,23 @@ class JobEvent:
 
     @classmethod
     def from_event(cls, event: events.JobEvent) -> "JobEvent":
-        return cls(
-            job_id=strawberry.ID(event.job_id),
-            seq=event.seq,
-            status=event.status,
-            stage=event.stage,
-            progress=event.progress,
-            eta_seconds=event.eta_seconds,
-            message=event.message,
-            error=event.error,
-            at=event.at,
-        )
+        return from_row(cls, event)
 
 
 @strawberry.type
 class JobsQuery:
     @strawberry.field
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return Job.from_model(await service.get_job(session, user, parse_id(id)))
+
+
+@strawberry.type
+class JobsMutation:
+    @strawberry.mutation(description="Stop a queued or running job; it ends CANCELLED.")
+    async def cancel_job(self, info: Info, id: strawberry.ID) -> Job:
+        async with info.context.signed_in() as (session, user):
+            return Job.from_model(await service.cancel_job(session, info.context.services.redis, user, parse_id(id)))
 
 
 @strawberry.type
@@ -91,7 +77,9 @@ class JobsSubscription:
         session = info.context.session()
         try:
             user = await info.context.current_user(session)
-            stream = service.follow_job(session, info.context.services.redis, user, parse_id(job_id, "jobId"), after or 0)
+            stream = service.follow_job(
+                session, info.context.services.redis, user, parse_id(job_id, "jobId"), after or 0
+            )
             async for event in stream:
                 yield JobEvent.from_event(event)
         finally:

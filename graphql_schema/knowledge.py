@@ -7,8 +7,9 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from graphql_schema.context import Info
-from graphql_schema.jobs import Job, JobStatus
+from graphql_schema.jobs import Job
 from graphql_schema.not_served import not_served
+from spek.jobs.models import JobStatus
 
 
 @strawberry.enum

@@ -3,12 +3,9 @@ from datetime import datetime
 import strawberry
 
 from graphql_schema.context import Info
+from graphql_schema.convert import from_row
 from spek.ids import parse_id
 from spek.notebooks import models, service
-
-
-def _id(value: object) -> strawberry.ID:
-    return strawberry.ID(str(value))
 
 
 @strawberry.type
@@ -24,16 +21,7 @@ class Page:
 
     @classmethod
     def from_model(cls, page: models.Page) -> "Page":
-        return cls(
-            id=_id(page.id),
-            notebook_id=_id(page.notebook_id),
-            section_id=_id(page.section_id) if page.section_id else None,
-            title=page.title,
-            content=page.content,
-            tags=[tag.name for tag in page.tags],
-            created_at=page.created_at,
-            updated_at=page.updated_at,
-        )
+        return from_row(cls, page, tags=[tag.name for tag in page.tags])
 
 
 @strawberry.type
@@ -46,13 +34,7 @@ class Section:
 
     @classmethod
     def from_model(cls, section: models.Section) -> "Section":
-        return cls(
-            id=_id(section.id),
-            notebook_id=_id(section.notebook_id),
-            title=section.title,
-            position=section.position,
-            pages=[Page.from_model(p) for p in section.pages],
-        )
+        return from_row(cls, section, pages=[Page.from_model(p) for p in section.pages])
 
 
 @strawberry.type
@@ -67,14 +49,11 @@ class Notebook:
 
     @classmethod
     def from_model(cls, notebook: models.Notebook) -> "Notebook":
-        return cls(
-            id=_id(notebook.id),
-            title=notebook.title,
-            description=notebook.description,
+        return from_row(
+            cls,
+            notebook,
             sections=[Section.from_model(s) for s in notebook.sections],
             pages=[Page.from_model(p) for p in notebook.pages],
-            created_at=notebook.created_at,
-            updated_at=notebook.updated_at,
         )
 
 
@@ -82,20 +61,17 @@ class Notebook:
 class NotebooksQuery:
     @strawberry.field
     async def notebooks(self, info: Info) -> list[Notebook]:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return [Notebook.from_model(n) for n in await service.list_notebooks(session, user)]
 
     @strawberry.field
     async def notebook(self, info: Info, id: strawberry.ID) -> Notebook | None:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return Notebook.from_model(await service.get_notebook(session, user, parse_id(id)))
 
     @strawberry.field
     async def page(self, info: Info, id: strawberry.ID) -> Page | None:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return Page.from_model(await service.get_page(session, user, parse_id(id)))
 
 
@@ -103,29 +79,25 @@ class NotebooksQuery:
 class NotebooksMutation:
     @strawberry.mutation
     async def create_notebook(self, info: Info, title: str, description: str | None = None) -> Notebook:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return Notebook.from_model(await service.create_notebook(session, user, title, description))
 
     @strawberry.mutation
     async def update_notebook(
         self, info: Info, id: strawberry.ID, title: str | None = None, description: str | None = None
     ) -> Notebook:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             notebook = await service.update_notebook(session, user, parse_id(id), title, description)
             return Notebook.from_model(notebook)
 
     @strawberry.mutation(description="Delete a notebook with its sections and pages.")
     async def delete_notebook(self, info: Info, id: strawberry.ID) -> bool:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return await service.delete_notebook(session, user, parse_id(id))
 
     @strawberry.mutation
     async def create_section(self, info: Info, notebook_id: strawberry.ID, title: str) -> Section:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             section = await service.create_section(session, user, parse_id(notebook_id, "notebookId"), title)
             return Section.from_model(section)
 
@@ -139,8 +111,7 @@ class NotebooksMutation:
         content: str | None = None,
         tags: list[str] | None = None,
     ) -> Page:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             page = await service.create_page(
                 session,
                 user,
@@ -161,12 +132,10 @@ class NotebooksMutation:
         content: str | None = None,
         tags: list[str] | None = None,
     ) -> Page:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return Page.from_model(await service.update_page(session, user, parse_id(id), title, content, tags))
 
     @strawberry.mutation
     async def delete_page(self, info: Info, id: strawberry.ID) -> bool:
-        async with info.context.session() as session:
-            user = await info.context.current_user(session)
+        async with info.context.signed_in() as (session, user):
             return await service.delete_page(session, user, parse_id(id))

@@ -1,13 +1,20 @@
 """The Strawberry schema: every part of the contract merged into Query, Mutation and Subscription."""
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountsMutation, AccountsQuery
 from graphql_schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from graphql_schema.errors import ErrorCodes
-from graphql_schema.jobs import JobsQuery, JobsSubscription
+from graphql_schema.jobs import JobsMutation, JobsQuery, JobsSubscription
 from graphql_schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from graphql_schema.metrics import Metrics
 from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
@@ -18,8 +25,21 @@ from spek.settings import Settings
 
 ErrorCode = strawberry.enum(ErrorCodeModel, name="ErrorCode", description="The value of every error's extensions.code.")
 
-Query = merge_types("Query", (AccountsQuery, NotebooksQuery, RecordingsQuery, TranscriptsQuery, JobsQuery, KnowledgeQuery, ChatQuery))
-Mutation = merge_types("Mutation", (AccountsMutation, NotebooksMutation, RecordingsMutation, TranscriptsMutation, KnowledgeMutation, ChatMutation))
+Query = merge_types(
+    "Query", (AccountsQuery, NotebooksQuery, RecordingsQuery, TranscriptsQuery, JobsQuery, KnowledgeQuery, ChatQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountsMutation,
+        NotebooksMutation,
+        RecordingsMutation,
+        TranscriptsMutation,
+        JobsMutation,
+        KnowledgeMutation,
+        ChatMutation,
+    ),
+)
 Subscription = merge_types("Subscription", (JobsSubscription, ChatSubscription))
 
 

@@ -9,15 +9,15 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from graphql_schema.context import Context, Services
-from spek.accounts.tokens import bearer_token
+from graphql_schema.context import Context
 from graphql_schema.errors import with_code
 from spek.errors import Unauthenticated
+from spek.web.services import Services
 
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-graphql-preflight")
 
 
-class SpekGraphQL(GraphQL):
+class SpekGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         services: Services = request.app.state.services
         return Context(services=services, request=request, response=response)
@@ -32,13 +32,10 @@ class SpekGraphQL(GraphQL):
         """Authenticate the socket from connection_init, before any subscription can start."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = params.get("Authorization") or params.get("authorization")
-        token = bearer_token(authorization) if isinstance(authorization, str) else None
-        if token is None:
-            raise ConnectionRejectionError({"message": "Missing Authorization in connection_init payload."})
         try:
-            context.user_id = context.services.access_tokens.verify(token)
+            context.user_id = context.services.access_tokens.authenticate(authorization)
         except Unauthenticated as e:
-            raise ConnectionRejectionError({"message": e.message}) from None
+            raise ConnectionRejectionError({"message": f"connection_init payload: {e.message}"}) from None
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         # A browser cannot send these headers cross-site without a CORS preflight: that is the CSRF guard.

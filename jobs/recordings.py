@@ -14,7 +14,6 @@ from spek.recordings.pipeline import PipelineTools
 from spek.recordings.pipeline import transcribe_recording as run_pipeline
 from spek.settings import Settings
 
-
 # Jobs load models from their worker threads; one at a time, so each model is loaded once.
 _loading = threading.Lock()
 

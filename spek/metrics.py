@@ -4,9 +4,7 @@ from prometheus_client import Counter, Histogram, disable_created_metrics
 
 disable_created_metrics()
 
-GRAPHQL_REQUESTS = Counter(
-    "spek_graphql_requests_total", "GraphQL operations served", ["operation", "type"]
-)
+GRAPHQL_REQUESTS = Counter("spek_graphql_requests_total", "GraphQL operations served", ["operation", "type"])
 GRAPHQL_LATENCY = Histogram(
     "spek_graphql_request_duration_seconds",
     "Time to execute a GraphQL operation",

@@ -5,6 +5,23 @@ from spek.audit import AuditEvent
 from spek.db import Base
 from spek.jobs.models import Job, JobStatus
 from spek.notebooks.models import Notebook, Page, Section, Tag, page_tags
-from spek.recordings.models import Batch, Recording, Segment, Transcript
+from spek.recordings.models import Batch, Recording
+from spek.transcripts.models import Segment, Transcript
 
-__all__ = ["AuditEvent", "Base", "Batch", "Job", "JobStatus", "Notebook", "Page", "Recording", "RefreshToken", "Section", "Segment", "Transcript", "Tag", "User", "page_tags"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Batch",
+    "Job",
+    "JobStatus",
+    "Notebook",
+    "Page",
+    "Recording",
+    "RefreshToken",
+    "Section",
+    "Segment",
+    "Transcript",
+    "Tag",
+    "User",
+    "page_tags",
+]

@@ -12,11 +12,18 @@ def speak(text: str, path: Path, voice: str = "en-us") -> Path:
     return path
 
 
-def reencode(source: Path, target: Path, container: str, codec: str, rate: int | None = None, video: bool = False) -> Path:
+def reencode(
+    source: Path, target: Path, container: str, codec: str, rate: int | None = None, video: bool = False
+) -> Path:
     """Write the source's audio into another container/codec (optionally with a video track)."""
     with av.open(str(source)) as src:
         stream = src.streams.audio[0]
-        samples = np.concatenate([f.to_ndarray().reshape(-1).astype(np.float32) / (32768 if f.format.name == "s16" else 1) for f in src.decode(stream)])
+        samples = np.concatenate(
+            [
+                f.to_ndarray().reshape(-1).astype(np.float32) / (32768 if f.format.name == "s16" else 1)
+                for f in src.decode(stream)
+            ]
+        )
         in_rate = stream.codec_context.sample_rate
     out_rate = rate or in_rate
     with av.open(str(target), "w", format=container) as out:
@@ -27,7 +34,9 @@ def reencode(source: Path, target: Path, container: str, codec: str, rate: int |
         audio.layout = "mono"
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = in_rate
-        resampler = av.AudioResampler(format=audio.codec_context.codec.audio_formats[0].name, layout="mono", rate=out_rate)
+        resampler = av.AudioResampler(
+            format=audio.codec_context.codec.audio_formats[0].name, layout="mono", rate=out_rate
+        )
         for resampled in resampler.resample(frame) + resampler.resample(None):
             for packet in audio.encode(resampled):
                 out.mux(packet)
@@ -44,7 +53,9 @@ def reencode(source: Path, target: Path, container: str, codec: str, rate: int |
     return target
 
 
-def dialogue(lines: list[tuple[str, str]], path: Path, pause: float = 0.4) -> tuple[Path, list[tuple[float, float, str]]]:
+def dialogue(
+    lines: list[tuple[str, str]], path: Path, pause: float = 0.4
+) -> tuple[Path, list[tuple[float, float, str]]]:
     """Lines spoken by espeak-ng voices one after another; returns the WAV and (start, end, voice) turns."""
     from spek.media import SAMPLE_RATE, decode_mono_16k
 

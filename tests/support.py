@@ -29,7 +29,9 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-def poll_http(url: str, accept: Callable[[httpx.Response], bool], process: subprocess.Popen | None = None, timeout: float = 90) -> httpx.Response:
+def poll_http(
+    url: str, accept: Callable[[httpx.Response], bool], process: subprocess.Popen | None = None, timeout: float = 90
+) -> httpx.Response:
     """GET url until a response passes `accept`; fail early if the server process dies."""
     deadline = time.monotonic() + timeout
     last: object = None
@@ -50,8 +52,12 @@ def wait_until_ready(base_url: str, process: subprocess.Popen | None = None, tim
     poll_http(f"{base_url}/readyz", lambda r: r.status_code == 200, process, timeout)
 
 
-def spek_process(command: str, env: dict[str, str], args_extra: list[str] | None = None, **kwargs: Any) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "spek", command, *(args_extra or [])], env={**os.environ, **env}, **kwargs)
+def spek_process(
+    command: str, env: dict[str, str], args_extra: list[str] | None = None, **kwargs: Any
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "spek", command, *(args_extra or [])], env={**os.environ, **env}, **kwargs
+    )
 
 
 class GraphQLClient:
@@ -114,7 +120,9 @@ def follow(stack: Any, token: str, job_id: str) -> list[dict]:
     with connect(stack.base_url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
         assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": job_id}}}))
+        ws.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": job_id}}})
+        )
         while True:
             message = json.loads(ws.recv(timeout=120))
             if message["type"] == "complete":

@@ -1,6 +1,6 @@
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -10,13 +10,15 @@ LOGIN = "mutation($email: String!, $password: String!) { login(email: $email, pa
 REFRESH = "mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken expiresIn user { id } } }"
 LOGOUT = "mutation($token: String!) { logout(refreshToken: $token) }"
 ME = "{ me { id email deviceId displayName createdAt } }"
-DEVICE = "mutation($id: String!) { registerDevice(deviceId: $id) { accessToken refreshToken user { id deviceId email } } }"
+DEVICE = (
+    "mutation($id: String!) { registerDevice(deviceId: $id) { accessToken refreshToken user { id deviceId email } } }"
+)
 
 
 def test_register_then_me(client: GraphQLClient) -> None:
-    payload = client.data(REGISTER, {"email": "  Mixed.Case@Example.com ", "password": "long enough", "displayName": "Ada"})[
-        "register"
-    ]
+    payload = client.data(
+        REGISTER, {"email": "  Mixed.Case@Example.com ", "password": "long enough", "displayName": "Ada"}
+    )["register"]
     assert payload["tokenType"] == "Bearer"
     assert payload["expiresIn"] == 900
     assert payload["user"]["email"] == "mixed.case@example.com"
@@ -71,13 +73,13 @@ def test_me_needs_a_valid_token(client: GraphQLClient, alice: Account) -> None:
 def test_expired_access_token_is_refused(client: GraphQLClient, alice: Account, stack) -> None:
     secret = (stack.data_dir / "jwt-secret").read_text().strip()
     claims = jwt.decode(alice.access_token, secret, algorithms=["HS256"], issuer="spek")
-    claims["exp"] = datetime.now(timezone.utc) - timedelta(seconds=5)
+    claims["exp"] = datetime.now(UTC) - timedelta(seconds=5)
     expired = jwt.encode(claims, secret, algorithm="HS256")
     body = client.execute(ME, token=expired)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "expired" in body["errors"][0]["message"]
     # The same claims, still valid, are accepted: the secret really is the one the server uses.
-    claims["exp"] = datetime.now(timezone.utc) + timedelta(minutes=5)
+    claims["exp"] = datetime.now(UTC) + timedelta(minutes=5)
     assert client.data(ME, token=jwt.encode(claims, secret, algorithm="HS256"))["me"]["id"] == alice.id
 
 

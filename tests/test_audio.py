@@ -16,6 +16,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
+from spek.asr.languages import WHISPER_LANGUAGES
 from spek.asr.whisper import WhisperTranscriber
 from spek.audio.chunks import plan_chunks
 from spek.audio.loudness import measure, normalize, normalizing_gain
@@ -151,6 +152,10 @@ def bare(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
 
 
+def test_the_languages_we_accept_are_the_ones_the_model_transcribes(transcriber: WhisperTranscriber) -> None:
+    assert set(transcriber._model.supported_languages) == WHISPER_LANGUAGES
+
+
 def test_chunked_transcription_gives_the_same_words_in_file_time(call, transcriber: WhisperTranscriber) -> None:
     path, turns = call
     audio = decode_mono_16k(path)
@@ -162,7 +167,9 @@ def test_chunked_transcription_gives_the_same_words_in_file_time(call, transcrib
 
     words = [w for s in whole.segments for w in s.words]
     chunked_words = [w for s in chunked.segments for w in s.words]
-    matcher = difflib.SequenceMatcher(a=[bare(w.text) for w in words], b=[bare(w.text) for w in chunked_words], autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        a=[bare(w.text) for w in words], b=[bare(w.text) for w in chunked_words], autojunk=False
+    )
     # Whisper sees other context at the cuts, so a number or a mumbled phrase may come out otherwise.
     assert matcher.ratio() > 0.85, ([w.text for w in words], [w.text for w in chunked_words])
     for block in matcher.get_matching_blocks():
@@ -175,7 +182,9 @@ def test_chunked_transcription_gives_the_same_words_in_file_time(call, transcrib
 
 
 @pytest.mark.parametrize("clustered", [2000, 12])
-def test_diarizer_works_from_the_vad_stage_regions(tmp_path: Path, call, monkeypatch: pytest.MonkeyPatch, clustered: int) -> None:
+def test_diarizer_works_from_the_vad_stage_regions(
+    tmp_path: Path, call, monkeypatch: pytest.MonkeyPatch, clustered: int
+) -> None:
     """From Samples on disk and the regions found once; with few windows clustered (as for long
     files, whose windows are too many to cluster all), the two voices still alternate turn by turn."""
     monkeypatch.setattr(campp, "MAX_CLUSTERED_WINDOWS", clustered)
@@ -184,7 +193,9 @@ def test_diarizer_works_from_the_vad_stage_regions(tmp_path: Path, call, monkeyp
         samples.decode(path)
         speech = detect_speech(samples)
         result = campp.CamPlusPlusDiarizer().diarize(samples, SpeakerCount(), speech)
-    assert all(any(r.start <= t.start and t.end <= r.end for r in speech) for t in result)  # only where VAD found speech
+    assert all(
+        any(r.start <= t.start and t.end <= r.end for r in speech) for t in result
+    )  # only where VAD found speech
     spoken = [next(t.speaker for t in result if t.start <= (start + end) / 2 <= t.end + 0.3) for start, end, _ in turns]
     assert spoken == [0, 1] * 4, spoken
 
@@ -238,7 +249,9 @@ def test_an_hour_is_decoded_normalized_and_searched_for_speech_in_bounded_memory
         noise = np.random.default_rng(0).normal(0, 0.001, len(piece)).astype(np.float32)
         written = 0
         while written < 61 * 60 * SAMPLE_RATE:
-            frame = av.AudioFrame.from_ndarray((np.clip(piece + noise, -1, 1) * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                (np.clip(piece + noise, -1, 1) * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono"
+            )
             frame.sample_rate = SAMPLE_RATE
             for packet in stream.encode(frame):
                 out.mux(packet)
@@ -246,7 +259,12 @@ def test_an_hour_is_decoded_normalized_and_searched_for_speech_in_bounded_memory
         for packet in stream.encode(None):
             out.mux(packet)
 
-    probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(long), str(tmp_path / "scratch")], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(long), str(tmp_path / "scratch")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(probe.stdout.strip().splitlines()[-1])
     whole_array_mb = result["duration"] * SAMPLE_RATE * 4 / 2**20
     assert result["duration"] > 60 * 60 and whole_array_mb > 220

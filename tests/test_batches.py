@@ -49,7 +49,12 @@ def _user_rows(stack, account: Account) -> tuple[int, int]:
 
 
 def test_a_batch_is_transcribed_file_by_file(client: GraphQLClient, alice: Account, memos: list[Path]) -> None:
-    body = submit(client, alice.access_token, [(p.name, p.read_bytes()) for p in memos], {"language": "en", "quality": "FAST", "title": "Memos"})
+    body = submit(
+        client,
+        alice.access_token,
+        [(p.name, p.read_bytes()) for p in memos],
+        {"language": "en", "quality": "FAST", "title": "Memos"},
+    )
     batch = body["data"]["submitBatch"]
     assert [r["filename"] for r in batch["recordings"]] == ["budget.wav", "garden.mp3"]
     assert [r["title"] for r in batch["recordings"]] == ["Memos (1 of 2)", "Memos (2 of 2)"]
@@ -71,9 +76,15 @@ def test_a_batch_is_transcribed_file_by_file(client: GraphQLClient, alice: Accou
     assert "budget" in texts[0] and "garden" in texts[1]
 
 
-def test_one_unreadable_file_refuses_the_whole_batch(client: GraphQLClient, stack, alice: Account, memos: list[Path]) -> None:
+def test_one_unreadable_file_refuses_the_whole_batch(
+    client: GraphQLClient, stack, alice: Account, memos: list[Path]
+) -> None:
     before = _user_rows(stack, alice)
-    body = submit(client, alice.access_token, [(memos[0].name, memos[0].read_bytes()), ("notes.mp3", b"these are my notes, not audio")])
+    body = submit(
+        client,
+        alice.access_token,
+        [(memos[0].name, memos[0].read_bytes()), ("notes.mp3", b"these are my notes, not audio")],
+    )
     assert body["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA"
     assert "notes.mp3" in body["errors"][0]["message"]
     assert _user_rows(stack, alice) == before
@@ -88,7 +99,11 @@ def test_batch_size_is_limited(client: GraphQLClient, stack, alice: Account, mem
     assert _user_rows(stack, alice) == before
 
 
-def test_another_users_batch_does_not_exist(client: GraphQLClient, alice: Account, bob: Account, memos: list[Path]) -> None:
-    batch = submit(client, alice.access_token, [(memos[1].name, memos[1].read_bytes())], {"diarize": False})["data"]["submitBatch"]
+def test_another_users_batch_does_not_exist(
+    client: GraphQLClient, alice: Account, bob: Account, memos: list[Path]
+) -> None:
+    batch = submit(client, alice.access_token, [(memos[1].name, memos[1].read_bytes())], {"diarize": False})["data"][
+        "submitBatch"
+    ]
     assert client.error_code(BATCH, {"id": batch["id"]}, bob.access_token) == "NOT_FOUND"
     assert client.data(BATCH, {"id": batch["id"]}, alice.access_token)["batch"]["id"] == batch["id"]

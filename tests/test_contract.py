@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 from graphql import (
     GraphQLArgument,
-    GraphQLInputField,
-    Undefined,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    Undefined,
     build_schema,
     print_ast,
 )
@@ -96,7 +96,9 @@ def test_type_matches_the_contract(name: str) -> None:
 def test_the_comparison_catches_drift() -> None:
     drifted = build_schema(
         CONTRACT.read_text()
-        .replace("  title: String!\n  description: String\n  sections", "  name: String!\n  description: String\n  sections")
+        .replace(
+            "  title: String!\n  description: String\n  sections", "  name: String!\n  description: String\n  sections"
+        )
         .replace("recordings(limit: Int = 50", "recordings(limit: Int = 20")
         .replace("  CONFLICT\n", "")
     )

@@ -96,7 +96,9 @@ def test_export_links_download_without_auth(client: GraphQLClient, call: dict, o
 def test_a_fragment_of_chosen_segments_rebased_to_zero(client: GraphQLClient, call: dict, owner: Account) -> None:
     segments = call["transcript"]["segments"]
     chosen = segments[2:4]
-    link = _export(client, owner.access_token, call["transcript"]["id"], "JSON", segmentIds=[s["id"] for s in chosen], rebase=True)
+    link = _export(
+        client, owner.access_token, call["transcript"]["id"], "JSON", segmentIds=[s["id"] for s in chosen], rebase=True
+    )
     exported = json.loads(httpx.get(link["url"]).content)
     assert [s["text"] for s in exported["segments"]] == [s["text"] for s in chosen]
     assert exported["segments"][0]["start"] == 0.0
@@ -104,7 +106,10 @@ def test_a_fragment_of_chosen_segments_rebased_to_zero(client: GraphQLClient, ca
 
 def test_bad_fragments_and_other_users_are_refused(client: GraphQLClient, call: dict, owner: Account) -> None:
     transcript_id = call["transcript"]["id"]
-    assert client.error_code(EXPORT, {"id": transcript_id, "format": "SRT", "start": 9000.0}, owner.access_token) == "BAD_USER_INPUT"
+    assert (
+        client.error_code(EXPORT, {"id": transcript_id, "format": "SRT", "start": 9000.0}, owner.access_token)
+        == "BAD_USER_INPUT"
+    )
     stranger = register(client)
     assert client.error_code(EXPORT, {"id": transcript_id, "format": "SRT"}, stranger.access_token) == "NOT_FOUND"
 
@@ -112,11 +117,18 @@ def test_bad_fragments_and_other_users_are_refused(client: GraphQLClient, call: 
 def test_authenticated_export_get(client: GraphQLClient, call: dict, owner: Account) -> None:
     transcript_id = call["transcript"]["id"]
     url = f"/transcripts/{transcript_id}/export"
-    response = client.http.get(url, params={"format": "txt", "speakers": "0"}, headers={"Authorization": f"Bearer {owner.access_token}"})
+    response = client.http.get(
+        url, params={"format": "txt", "speakers": "0"}, headers={"Authorization": f"Bearer {owner.access_token}"}
+    )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     assert response.text.startswith("[00:00:0") and ": " not in response.text.splitlines()[0][11:]
     assert client.http.get(url, params={"format": "txt"}).status_code == 401
     stranger = register(client)
-    assert client.http.get(url, params={"format": "txt"}, headers={"Authorization": f"Bearer {stranger.access_token}"}).status_code == 404
+    assert (
+        client.http.get(
+            url, params={"format": "txt"}, headers={"Authorization": f"Bearer {stranger.access_token}"}
+        ).status_code
+        == 404
+    )
     bad = client.http.get(url, params={"format": "pdf"}, headers={"Authorization": f"Bearer {owner.access_token}"})
     assert bad.status_code == 400 and "DOCX" in bad.json()["error"]["message"]

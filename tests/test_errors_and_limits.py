@@ -42,7 +42,9 @@ def test_syntax_and_validation_errors_are_bad_user_input(client: GraphQLClient, 
     for query in ("{ me { id ", "{ nope }", "{ me { password } }", "mutation { createNotebook { id } }"):
         body = client.execute(query, token=alice.access_token)
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"] * len(body["errors"]), body
-    wrong_variable = client.execute("query($id: ID!) { notebook(id: $id) { id } }", {"id": {"x": 1}}, alice.access_token)
+    wrong_variable = client.execute(
+        "query($id: ID!) { notebook(id: $id) { id } }", {"id": {"x": 1}}, alice.access_token
+    )
     assert wrong_variable["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -54,9 +56,9 @@ def test_unbuilt_parts_of_the_contract_say_so(client: GraphQLClient, alice: Acco
 
 def test_no_internals_in_any_error(client: GraphQLClient, alice: Account) -> None:
     bodies = [
-        client.execute("{ notebook(id: \"00000000-0000-0000-0000-000000000000\") { id } }", token=alice.access_token),
+        client.execute('{ notebook(id: "00000000-0000-0000-0000-000000000000") { id } }', token=alice.access_token),
         client.execute("{ me { id } }", token="x.y.z"),
-        client.execute("mutation { register(email: \"a\", password: \"b\") { accessToken } }"),
+        client.execute('mutation { register(email: "a", password: "b") { accessToken } }'),
     ]
     text = json.dumps(bodies).lower()
     for leak in ("traceback", "sqlalchemy", "asyncpg", "select ", "insert ", 'file "'):
@@ -98,7 +100,10 @@ UPLOAD = "mutation($file: Upload!) { uploadRecording(file: $file) { id } }"
 def _multipart(client: GraphQLClient, token: str, headers: dict[str, str]) -> httpx.Response:
     return client.http.post(
         "/graphql",
-        data={"operations": json.dumps({"query": UPLOAD, "variables": {"file": None}}), "map": json.dumps({"0": ["variables.file"]})},
+        data={
+            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None}}),
+            "map": json.dumps({"0": ["variables.file"]}),
+        },
         files={"0": ("memo.wav", b"RIFF....WAVE", "audio/wav")},
         headers={"Authorization": f"Bearer {token}", **headers},
     )

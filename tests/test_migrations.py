@@ -34,6 +34,8 @@ async def _differences_from_models(url: str) -> list:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            return await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
     finally:
         await engine.dispose()

@@ -23,11 +23,19 @@ DELETE_NOTEBOOK = "mutation($id: ID!) { deleteNotebook(id: $id) }"
 @pytest.fixture
 def notebook(client: GraphQLClient, alice: Account) -> dict:
     """Alice's notebook with one section and two pages, one of them in the section."""
-    nb = client.data(CREATE_NOTEBOOK, {"title": "Lectures", "description": "Autumn term"}, alice.access_token)["createNotebook"]
+    nb = client.data(CREATE_NOTEBOOK, {"title": "Lectures", "description": "Autumn term"}, alice.access_token)[
+        "createNotebook"
+    ]
     section = client.data(CREATE_SECTION, {"nb": nb["id"], "title": "Week 1"}, alice.access_token)["createSection"]
     in_section = client.data(
         CREATE_PAGE,
-        {"nb": nb["id"], "section": section["id"], "title": "Intro", "content": "# Hello\n\n*world*", "tags": ["physics", "week 1"]},
+        {
+            "nb": nb["id"],
+            "section": section["id"],
+            "title": "Intro",
+            "content": "# Hello\n\n*world*",
+            "tags": ["physics", "week 1"],
+        },
         alice.access_token,
     )["createPage"]
     loose = client.data(CREATE_PAGE, {"nb": nb["id"], "title": "Loose notes"}, alice.access_token)["createPage"]
@@ -56,9 +64,11 @@ def test_sections_are_numbered_in_order(client: GraphQLClient, alice: Account, n
 
 def test_update_page_and_tags(client: GraphQLClient, alice: Account, notebook: dict) -> None:
     page_id = notebook["page"]["id"]
-    updated = client.data(UPDATE_PAGE, {"id": page_id, "content": "new text", "tags": ["chemistry", "chemistry", " lab "]}, alice.access_token)[
-        "updatePage"
-    ]
+    updated = client.data(
+        UPDATE_PAGE,
+        {"id": page_id, "content": "new text", "tags": ["chemistry", "chemistry", " lab "]},
+        alice.access_token,
+    )["updatePage"]
     assert updated["title"] == "Intro"
     assert updated["content"] == "new text"
     assert updated["tags"] == ["chemistry", "lab"]
@@ -70,7 +80,9 @@ def test_update_page_and_tags(client: GraphQLClient, alice: Account, notebook: d
 
 def test_update_notebook_keeps_what_is_not_given(client: GraphQLClient, alice: Account, notebook: dict) -> None:
     nb_id = notebook["notebook"]["id"]
-    updated = client.data(UPDATE_NOTEBOOK, {"id": nb_id, "title": "Lectures 2026"}, alice.access_token)["updateNotebook"]
+    updated = client.data(UPDATE_NOTEBOOK, {"id": nb_id, "title": "Lectures 2026"}, alice.access_token)[
+        "updateNotebook"
+    ]
     assert updated == {"id": nb_id, "title": "Lectures 2026", "description": "Autumn term"}
 
 
@@ -93,7 +105,9 @@ def test_delete_page_then_notebook(client: GraphQLClient, alice: Account, notebo
         (NOTEBOOK, {"id": "12"}, "not a valid ID"),
     ],
 )
-def test_invalid_input_says_what_to_fix(client: GraphQLClient, alice: Account, query: str, variables: dict, message: str) -> None:
+def test_invalid_input_says_what_to_fix(
+    client: GraphQLClient, alice: Account, query: str, variables: dict, message: str
+) -> None:
     body = client.execute(query, variables, alice.access_token)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert message in body["errors"][0]["message"]
@@ -102,8 +116,14 @@ def test_invalid_input_says_what_to_fix(client: GraphQLClient, alice: Account, q
 def test_invalid_page_input(client: GraphQLClient, alice: Account, notebook: dict) -> None:
     nb_id = notebook["notebook"]["id"]
     assert client.error_code(CREATE_PAGE, {"nb": nb_id, "title": ""}, alice.access_token) == "BAD_USER_INPUT"
-    assert client.error_code(CREATE_PAGE, {"nb": nb_id, "title": "t", "tags": [""]}, alice.access_token) == "BAD_USER_INPUT"
-    assert client.error_code(CREATE_PAGE, {"nb": nb_id, "title": "t", "section": str(uuid.uuid4())}, alice.access_token) == "NOT_FOUND"
+    assert (
+        client.error_code(CREATE_PAGE, {"nb": nb_id, "title": "t", "tags": [""]}, alice.access_token)
+        == "BAD_USER_INPUT"
+    )
+    assert (
+        client.error_code(CREATE_PAGE, {"nb": nb_id, "title": "t", "section": str(uuid.uuid4())}, alice.access_token)
+        == "NOT_FOUND"
+    )
     # Nothing half-written: the refused pages are not there.
     pages = client.data(NOTEBOOK, {"id": nb_id}, alice.access_token)["notebook"]["pages"]
     assert [p["title"] for p in pages] == ["Intro", "Loose notes"]
@@ -114,7 +134,9 @@ def test_notebooks_need_sign_in(client: GraphQLClient) -> None:
     assert client.error_code(CREATE_NOTEBOOK, {"title": "x"}) == "UNAUTHENTICATED"
 
 
-def test_another_users_ids_behave_as_missing(client: GraphQLClient, alice: Account, bob: Account, notebook: dict) -> None:
+def test_another_users_ids_behave_as_missing(
+    client: GraphQLClient, alice: Account, bob: Account, notebook: dict
+) -> None:
     """Every query and mutation, given Alice's ids with Bob's token, answers exactly as for an unknown id."""
     nb_id, section_id, page_id = notebook["notebook"]["id"], notebook["section"]["id"], notebook["page"]["id"]
     attempts = [
@@ -129,13 +151,18 @@ def test_another_users_ids_behave_as_missing(client: GraphQLClient, alice: Accou
     ]
     for query, variables in attempts:
         as_bob = client.execute(query, variables, bob.access_token)
-        unknown = client.execute(query, {k: str(uuid.uuid4()) if k in ("id", "nb") else v for k, v in variables.items()}, bob.access_token)
+        unknown = client.execute(
+            query, {k: str(uuid.uuid4()) if k in ("id", "nb") else v for k, v in variables.items()}, bob.access_token
+        )
         assert as_bob["errors"][0]["extensions"]["code"] == "NOT_FOUND", (query, as_bob)
         assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         assert as_bob["errors"][0]["message"].split()[0] == unknown["errors"][0]["message"].split()[0]
     # Bob's own notebook cannot take Alice's section either.
     bobs = client.data(CREATE_NOTEBOOK, {"title": "Bob's"}, bob.access_token)["createNotebook"]
-    assert client.error_code(CREATE_PAGE, {"nb": bobs["id"], "section": section_id, "title": "x"}, bob.access_token) == "NOT_FOUND"
+    assert (
+        client.error_code(CREATE_PAGE, {"nb": bobs["id"], "section": section_id, "title": "x"}, bob.access_token)
+        == "NOT_FOUND"
+    )
     assert [n["id"] for n in client.data(NOTEBOOKS, token=bob.access_token)["notebooks"]] == [bobs["id"]]
     # And Alice's notebook is untouched.
     nb = client.data(NOTEBOOK, {"id": nb_id}, alice.access_token)["notebook"]

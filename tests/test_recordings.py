@@ -40,7 +40,14 @@ def test_upload_is_transcribed_with_live_progress(client: GraphQLClient, stack, 
     progress = [e["progress"] for e in events]
     assert progress == sorted(progress)
     stages = [e["stage"] for e in events if e["stage"]]
-    assert list(dict.fromkeys(stages)) == ["decoding", "normalizing", "detecting speech", "transcribing", "diarizing", "saving"]
+    assert list(dict.fromkeys(stages)) == [
+        "decoding",
+        "normalizing",
+        "detecting speech",
+        "transcribing",
+        "diarizing",
+        "saving",
+    ]
 
     done = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]
     assert done["status"] == "COMPLETED" and done["job"]["attempts"] == 1
@@ -75,7 +82,9 @@ def test_language_is_detected_when_not_given(client: GraphQLClient, stack, alice
         ("clip.mov", "mov", "aac", {"video": True}, "mov"),
     ],
 )
-def test_every_accepted_format(client: GraphQLClient, alice: Account, speech: Path, tmp_path: Path, name, container, codec, options, expected) -> None:
+def test_every_accepted_format(
+    client: GraphQLClient, alice: Account, speech: Path, tmp_path: Path, name, container, codec, options, expected
+) -> None:
     path = reencode(speech, tmp_path / name, container, codec, **options)
     # The extension says nothing: what counts is what is inside.
     recording = upload(client, alice.access_token, path, name="upload.bin")["data"]["uploadRecording"]
@@ -92,7 +101,9 @@ def test_every_accepted_format(client: GraphQLClient, alice: Account, speech: Pa
         (b"RIFF\x24\x08\x00\x00WAVEfmt ", "not an audio file"),
     ],
 )
-def test_files_that_are_not_audio_are_refused_and_leave_nothing(client: GraphQLClient, stack, alice: Account, tmp_path: Path, content: bytes, message: str) -> None:
+def test_files_that_are_not_audio_are_refused_and_leave_nothing(
+    client: GraphQLClient, stack, alice: Account, tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "memo.mp3"
     path.write_bytes(content)
     before = sql(stack.database_url, "SELECT count(*) FROM recordings WHERE user_id = :u", u=alice.id)
@@ -136,7 +147,10 @@ def test_recordings_belong_to_their_owner(client: GraphQLClient, alice: Account,
     recording = upload(client, alice.access_token, speech)["data"]["uploadRecording"]
     assert client.error_code(RECORDING, {"id": recording["id"]}, bob.access_token) == "NOT_FOUND"
     assert client.data("{ recordings { id } }", token=bob.access_token)["recordings"] == []
-    assert client.error_code("query($id: ID!) { job(id: $id) { id } }", {"id": recording["job"]["id"]}, bob.access_token) == "NOT_FOUND"
+    assert (
+        client.error_code("query($id: ID!) { job(id: $id) { id } }", {"id": recording["job"]["id"]}, bob.access_token)
+        == "NOT_FOUND"
+    )
     mine = client.data("{ recordings(limit: 5) { id } }", token=alice.access_token)["recordings"]
     assert mine[0]["id"] == recording["id"]
 
@@ -190,7 +204,12 @@ def test_cancel_retry_and_delete(client: GraphQLClient, stack, alice: Account, b
     assert client.error_code(DELETE, {"id": recording["id"]}, bob.access_token) == "NOT_FOUND"
     assert client.data(DELETE, {"id": recording["id"]}, alice.access_token)["deleteRecording"] is True
     assert client.error_code(RECORDING, {"id": recording["id"]}, alice.access_token) == "NOT_FOUND"
-    assert client.data("query($id: ID!) { job(id: $id) { status } }", {"id": retried["job"]["id"]}, alice.access_token)["job"]["status"] == "CANCELLED"
+    assert (
+        client.data("query($id: ID!) { job(id: $id) { status } }", {"id": retried["job"]["id"]}, alice.access_token)[
+            "job"
+        ]["status"]
+        == "CANCELLED"
+    )
     assert sql(stack.database_url, "SELECT count(*) FROM recordings WHERE id = :id", id=recording["id"]) == [(0,)]
     assert not list((stack.data_dir / "files").glob(f"recordings/{alice.id}/*"))
 
@@ -203,9 +222,11 @@ def test_two_speakers_are_told_apart(client: GraphQLClient, stack, alice: Accoun
     transcript = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]["transcript"]
     assert [s["label"] for s in transcript["speakers"]] == ["SPEAKER_00", "SPEAKER_01"]
     assert all(s["name"] is None and s["talkTimeSeconds"] > 5 for s in transcript["speakers"])
+
     # Each reference turn's words go to one speaker, and the speaker alternates as the voices do.
     def speaker_at(t: float) -> str:
         return next(s["speaker"] for s in transcript["segments"] if s["start"] - 0.3 <= t <= s["end"] + 0.3)
+
     spoken = [speaker_at((start + end) / 2) for start, end, _ in turns]
     assert spoken == ["SPEAKER_00", "SPEAKER_01"] * 4, spoken
     for segment in transcript["segments"]:
@@ -213,7 +234,9 @@ def test_two_speakers_are_told_apart(client: GraphQLClient, stack, alice: Accoun
 
 
 def test_diarization_can_be_turned_off(client: GraphQLClient, stack, alice: Account, speech: Path) -> None:
-    recording = upload(client, alice.access_token, speech, {"diarize": False, "quality": "FAST"})["data"]["uploadRecording"]
+    recording = upload(client, alice.access_token, speech, {"diarize": False, "quality": "FAST"})["data"][
+        "uploadRecording"
+    ]
     stages = [e["stage"] for e in follow(stack, alice.access_token, recording["job"]["id"])]
     assert "diarizing" not in stages
     transcript = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]["transcript"]

@@ -48,12 +48,16 @@ def test_up_stops_cleanly_and_starts_again(tmp_path: Path) -> None:
 
     # Killed outright, it leaves its servers behind; the next run on the same data takes over.
     second, client, pids = start(data_dir, log)
-    assert client.data(LOGIN, {"email": account.email, "password": account.password})["login"]["user"]["id"] == account.id
+    assert (
+        client.data(LOGIN, {"email": account.email, "password": account.password})["login"]["user"]["id"] == account.id
+    )
     second.kill()
     second.wait(10)
 
     third, client, third_pids = start(data_dir, log)
-    assert client.data(LOGIN, {"email": account.email, "password": account.password})["login"]["user"]["id"] == account.id
+    assert (
+        client.data(LOGIN, {"email": account.email, "password": account.password})["login"]["user"]["id"] == account.id
+    )
     third.send_signal(signal.SIGINT)  # Ctrl-C
     assert third.wait(60) == 0, log.read_text()
     leftovers = [name for name, pid in {**pids, **{k + "'": v for k, v in third_pids.items()}}.items() if running(pid)]

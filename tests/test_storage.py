@@ -15,13 +15,21 @@ import anyio
 import boto3
 import numpy as np
 import pytest
-from pydantic import SecretStr
 from moto.server import ThreadedMotoServer
+from pydantic import SecretStr
 
 from spek.embedded import wait_for_exit
 from spek.media import decode_mono_16k
 from spek.settings import Settings
-from spek.storage import EncryptedStorage, IntegrityError, LocalStorage, Storage, StorageError, SyncReader, create_storage
+from spek.storage import (
+    EncryptedStorage,
+    IntegrityError,
+    LocalStorage,
+    Storage,
+    StorageError,
+    SyncReader,
+    create_storage,
+)
 from spek.storage.encryption import HEADER_SIZE, PLAIN_CHUNK, SEALED_CHUNK, TAG_SIZE
 from spek.storage.s3 import S3Storage
 from tests.audio import reencode, speak, write_wav
@@ -100,7 +108,11 @@ def local_backend(tmp_path: Path, key: str | None) -> Backend:
 def s3_backend(endpoint: str, key: str | None, bucket: str | None = None, prefix: str = "") -> Backend:
     bucket = bucket or new_bucket(endpoint)
     settings = Settings(
-        SPEK_STORAGE="s3", SPEK_S3_BUCKET=bucket, SPEK_S3_ENDPOINT_URL=endpoint, SPEK_S3_PREFIX=prefix, SPEK_ENCRYPTION_KEY=key
+        SPEK_STORAGE="s3",
+        SPEK_S3_BUCKET=bucket,
+        SPEK_S3_ENDPOINT_URL=endpoint,
+        SPEK_S3_PREFIX=prefix,
+        SPEK_ENCRYPTION_KEY=key,
     )
 
     def leftovers() -> list[str]:
@@ -293,10 +305,12 @@ TAMPERING = {
     "truncated to its header": lambda raw: raw[:HEADER_SIZE],
     "bytes appended": lambda raw: raw + b"\x00" * 20,
     "a whole chunk appended": lambda raw: raw + raw[HEADER_SIZE : HEADER_SIZE + SEALED_CHUNK],
-    "two chunks swapped": lambda raw: raw[:HEADER_SIZE]
-    + raw[HEADER_SIZE + SEALED_CHUNK : HEADER_SIZE + 2 * SEALED_CHUNK]
-    + raw[HEADER_SIZE : HEADER_SIZE + SEALED_CHUNK]
-    + raw[HEADER_SIZE + 2 * SEALED_CHUNK :],
+    "two chunks swapped": lambda raw: (
+        raw[:HEADER_SIZE]
+        + raw[HEADER_SIZE + SEALED_CHUNK : HEADER_SIZE + 2 * SEALED_CHUNK]
+        + raw[HEADER_SIZE : HEADER_SIZE + SEALED_CHUNK]
+        + raw[HEADER_SIZE + 2 * SEALED_CHUNK :]
+    ),
 }
 
 
@@ -353,7 +367,13 @@ def test_the_key_can_be_written_as_base64_or_hex(tmp_path: Path, written: str) -
 
 @pytest.mark.parametrize(
     "bad",
-    ["hunter2", base64.b64encode(os.urandom(16)).decode(), os.urandom(31).hex(), "z" * 64, base64.b64encode(os.urandom(33)).decode()],
+    [
+        "hunter2",
+        base64.b64encode(os.urandom(16)).decode(),
+        os.urandom(31).hex(),
+        "z" * 64,
+        base64.b64encode(os.urandom(33)).decode(),
+    ],
 )
 def test_a_bad_key_is_refused_with_how_to_make_one(tmp_path: Path, bad: str) -> None:
     with pytest.raises(StorageError, match="32 random bytes") as error:
@@ -381,8 +401,15 @@ def test_create_storage_follows_the_settings(tmp_path: Path) -> None:
     unset = create_storage(Settings(SPEK_DATA_DIR=tmp_path, SPEK_ENCRYPTION_KEY=""))  # as docker-compose.yml passes it
     assert isinstance(unset, LocalStorage)
 
-    s3 = create_storage(Settings(SPEK_STORAGE="s3", SPEK_S3_BUCKET="media", SPEK_S3_PREFIX="spek/", SPEK_S3_REGION="eu-west-1"))
-    assert isinstance(s3, S3Storage) and (s3.bucket, s3.prefix, s3.region, s3.endpoint_url) == ("media", "spek/", "eu-west-1", None)
+    s3 = create_storage(
+        Settings(SPEK_STORAGE="s3", SPEK_S3_BUCKET="media", SPEK_S3_PREFIX="spek/", SPEK_S3_REGION="eu-west-1")
+    )
+    assert isinstance(s3, S3Storage) and (s3.bucket, s3.prefix, s3.region, s3.endpoint_url) == (
+        "media",
+        "spek/",
+        "eu-west-1",
+        None,
+    )
 
     wrapped = create_storage(Settings(SPEK_STORAGE="s3", SPEK_S3_BUCKET="media", SPEK_ENCRYPTION_KEY=KEY_B64))
     assert isinstance(wrapped, EncryptedStorage) and isinstance(wrapped.inner, S3Storage)
@@ -486,7 +513,9 @@ def test_pyav_decodes_through_sync_reader(backend: Backend, m4a_moov_at_end: Pat
     assert 39.5 < len(samples) / 16_000 < 40.5
 
 
-def test_decoding_a_tampered_recording_fails_with_the_integrity_error(encrypted: Backend, m4a_moov_at_end: Path) -> None:
+def test_decoding_a_tampered_recording_fails_with_the_integrity_error(
+    encrypted: Backend, m4a_moov_at_end: Path
+) -> None:
     encrypted.run(lambda storage: store(storage, "tones.m4a", m4a_moov_at_end.read_bytes()))
     raw = encrypted.raw().run(lambda storage: read_all(storage, "tones.m4a"))
     encrypted.raw().run(lambda storage: store(storage, "tones.m4a", _flip(raw, len(raw) - 100)))  # inside the moov atom
@@ -497,6 +526,7 @@ def test_decoding_a_tampered_recording_fails_with_the_integrity_error(encrypted:
 
     with pytest.raises(IntegrityError, match="failed authentication"):
         in_thread(encrypted, work)
+
 
 def test_an_encrypted_s3_deployment_transcribes_uploads(stack, s3_endpoint: str, tmp_path: Path) -> None:
     """End to end: upload over GraphQL, a worker decodes from encrypted S3, delete removes the object."""
@@ -521,7 +551,9 @@ def test_an_encrypted_s3_deployment_transcribes_uploads(stack, s3_endpoint: str,
         recording = upload(client, user.access_token, memo, {"language": "en"})["data"]["uploadRecording"]
         events = follow(SimpleNamespace(base_url=base_url), user.access_token, recording["job"]["id"])
         assert events[-1]["status"] == "COMPLETED", events[-1]
-        text = client.data(TRANSCRIPT, {"id": recording["id"]}, user.access_token)["recording"]["transcript"]["text"].lower()
+        text = client.data(TRANSCRIPT, {"id": recording["id"]}, user.access_token)["recording"]["transcript"][
+            "text"
+        ].lower()
         assert "storage" in text and "private" in text, text
 
         s3 = s3_client(s3_endpoint)

@@ -45,7 +45,12 @@ def test_new_words_are_spread_in_proportion_to_their_length() -> None:
 def test_a_word_inserted_where_there_is_no_time_shares_its_neighbours_time() -> None:
     touching = words(("a", 0.0, 0.5), ("b", 0.5, 1.0), ("c", 1.0, 1.5))
     edited = retime(touching, "a x b c", 0.0, 1.5)
-    assert [(w.text, w.start, w.end) for w in edited] == [("a", 0.0, 0.333), ("x", 0.333, 0.667), ("b", 0.667, 1.0), ("c", 1.0, 1.5)]
+    assert [(w.text, w.start, w.end) for w in edited] == [
+        ("a", 0.0, 0.333),
+        ("x", 0.333, 0.667),
+        ("b", 0.667, 1.0),
+        ("c", 1.0, 1.5),
+    ]
     assert [w.probability for w in edited] == [0.8, 1.0, 0.8, 0.8]
 
 
@@ -102,14 +107,18 @@ def exported_txt(stack, user_id: str, transcript_id: str) -> str:
     return run_async(run())
 
 
-def test_editing_text_retimes_words_and_text_and_search_follow(client: GraphQLClient, stack, owner: Account, transcript_id: str) -> None:
+def test_editing_text_retimes_words_and_text_and_search_follow(
+    client: GraphQLClient, stack, owner: Account, transcript_id: str
+) -> None:
     before = current(client, owner, transcript_id)
     segment = before["segments"][0]
     tokens = [w["text"] for w in segment["words"]]
     assert len(tokens) >= 3, segment
     new_tokens = [*tokens[:-1], "Xylophone", tokens[-1]]
 
-    edited = client.data(UPDATE, {"id": segment["id"], "text": "  " + "  \n".join(new_tokens) + " "}, owner.access_token)["updateSegment"]
+    edited = client.data(
+        UPDATE, {"id": segment["id"], "text": "  " + "  \n".join(new_tokens) + " "}, owner.access_token
+    )["updateSegment"]
     assert edited["text"] == " ".join(new_tokens)
     assert [w["text"] for w in edited["words"]] == new_tokens
     # Words the edit left alone keep their timings (the two around the insertion may share theirs with it).
@@ -121,26 +130,39 @@ def test_editing_text_retimes_words_and_text_and_search_follow(client: GraphQLCl
 
     after = current(client, owner, transcript_id)
     assert " ".join(new_tokens) in after["text"] and after["updatedAt"] > before["updatedAt"]
-    found = client.data(SEARCH, {"id": transcript_id, "query": f"{tokens[-2]} XYLOPHONE"}, owner.access_token)["searchTranscript"]
+    found = client.data(SEARCH, {"id": transcript_id, "query": f"{tokens[-2]} XYLOPHONE"}, owner.access_token)[
+        "searchTranscript"
+    ]
     assert [s["id"] for s in found] == [segment["id"]]
     match = found[0]["matches"][0]
     assert found[0]["text"][match["start"] : match["end"]].endswith("Xylophone")
     assert found[0]["matchedWords"] == [len(tokens) - 2, len(tokens) - 1]
 
-    assert audit_rows(stack, segment["id"]) == [("segment.update", owner.id, transcript_id, " ".join(new_tokens), None, None)]
+    assert audit_rows(stack, segment["id"]) == [
+        ("segment.update", owner.id, transcript_id, " ".join(new_tokens), None, None)
+    ]
 
 
 def test_rewritten_text_is_spread_over_the_segment(client: GraphQLClient, owner: Account, transcript_id: str) -> None:
     segment = current(client, owner, transcript_id)["segments"][1]
-    edited = client.data(UPDATE, {"id": segment["id"], "text": "Completely different words"}, owner.access_token)["updateSegment"]
+    edited = client.data(UPDATE, {"id": segment["id"], "text": "Completely different words"}, owner.access_token)[
+        "updateSegment"
+    ]
     spans = [(w["start"], w["end"]) for w in edited["words"]]
-    assert spans[0][0] == pytest.approx(segment["start"], abs=0.001) and spans[-1][1] == pytest.approx(segment["end"], abs=0.001)
+    assert spans[0][0] == pytest.approx(segment["start"], abs=0.001) and spans[-1][1] == pytest.approx(
+        segment["end"], abs=0.001
+    )
     durations = [end - start for start, end in spans]
     assert durations[0] / durations[2] == pytest.approx(len("Completely") / len("words"), rel=0.05)
-    assert client.data(SEARCH, {"id": transcript_id, "query": segment["text"]}, owner.access_token)["searchTranscript"] == []
+    assert (
+        client.data(SEARCH, {"id": transcript_id, "query": segment["text"]}, owner.access_token)["searchTranscript"]
+        == []
+    )
 
 
-def test_changing_a_segments_speaker_moves_its_talk_time(client: GraphQLClient, stack, owner: Account, transcript_id: str) -> None:
+def test_changing_a_segments_speaker_moves_its_talk_time(
+    client: GraphQLClient, stack, owner: Account, transcript_id: str
+) -> None:
     before = current(client, owner, transcript_id)
     labels = [s["label"] for s in before["speakers"]]
     assert labels[:2] == ["SPEAKER_00", "SPEAKER_01"], labels
@@ -161,7 +183,9 @@ def test_changing_a_segments_speaker_moves_its_talk_time(client: GraphQLClient, 
 
 
 def test_renamed_speakers_appear_by_name(client: GraphQLClient, stack, owner: Account, transcript_id: str) -> None:
-    renamed = client.data(RENAME, {"id": transcript_id, "label": "SPEAKER_01", "name": "  Support   agent "}, owner.access_token)["renameSpeaker"]
+    renamed = client.data(
+        RENAME, {"id": transcript_id, "label": "SPEAKER_01", "name": "  Support   agent "}, owner.access_token
+    )["renameSpeaker"]
     assert {s["label"]: s["name"] for s in renamed["speakers"]} == {"SPEAKER_00": None, "SPEAKER_01": "Support agent"}
     assert current(client, owner, transcript_id)["speakers"] == renamed["speakers"]
     assert audit_rows(stack, transcript_id) == [("speaker.rename", owner.id, None, None, None, "Support agent")]
@@ -170,12 +194,20 @@ def test_renamed_speakers_appear_by_name(client: GraphQLClient, stack, owner: Ac
     assert any(line.split("] ", 1)[1].startswith("Support agent: ") for line in lines)
     assert any(line.split("] ", 1)[1].startswith("Speaker 1: ") for line in lines)
 
-    for label, name, message in (("SPEAKER_01", "   ", "cannot be empty"), ("SPEAKER_07", "Bob", "SPEAKER_00, SPEAKER_01"), ("SPEAKER_00", "x" * 41, "at most 40")):
+    for label, name, message in (
+        ("SPEAKER_01", "   ", "cannot be empty"),
+        ("SPEAKER_07", "Bob", "SPEAKER_00, SPEAKER_01"),
+        ("SPEAKER_00", "x" * 41, "at most 40"),
+    ):
         body = client.execute(RENAME, {"id": transcript_id, "label": label, "name": name}, owner.access_token)
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and message in body["errors"][0]["message"], body
+        assert (
+            body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and message in body["errors"][0]["message"]
+        ), body
 
 
-def test_bad_edits_are_refused_and_change_nothing(client: GraphQLClient, stack, owner: Account, transcript_id: str) -> None:
+def test_bad_edits_are_refused_and_change_nothing(
+    client: GraphQLClient, stack, owner: Account, transcript_id: str
+) -> None:
     before = current(client, owner, transcript_id)
     segment = before["segments"][-1]
     for variables, message in (
@@ -184,7 +216,9 @@ def test_bad_edits_are_refused_and_change_nothing(client: GraphQLClient, stack, 
         ({}, "new text, its new speaker"),
     ):
         body = client.execute(UPDATE, {"id": segment["id"], **variables}, owner.access_token)
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and message in body["errors"][0]["message"], body
+        assert (
+            body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and message in body["errors"][0]["message"]
+        ), body
     assert client.error_code(UPDATE, {"id": "not-an-id", "text": "x"}, owner.access_token) == "BAD_USER_INPUT"
     body = client.execute(SEARCH, {"id": transcript_id, "query": ' "" '}, owner.access_token)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and "Type a word" in body["errors"][0]["message"]
@@ -192,7 +226,9 @@ def test_bad_edits_are_refused_and_change_nothing(client: GraphQLClient, stack, 
     assert audit_rows(stack, segment["id"]) == []
 
 
-def test_another_users_transcript_does_not_exist_for_them(client: GraphQLClient, stack, owner: Account, bob: Account, transcript_id: str) -> None:
+def test_another_users_transcript_does_not_exist_for_them(
+    client: GraphQLClient, stack, owner: Account, bob: Account, transcript_id: str
+) -> None:
     before = current(client, owner, transcript_id)
     segment_id = before["segments"][-1]["id"]
     for query, variables in (

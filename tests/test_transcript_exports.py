@@ -5,7 +5,7 @@ import io
 import json
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import docx
 import pytest
@@ -34,7 +34,9 @@ def timed(text: str, start: float, seconds_per_char: float = 0.06, pause: float 
     return tuple(words)
 
 
-def segment(index: int, start: float, speaker: str | None, text: str, with_words: bool = True, end: float | None = None) -> DocumentSegment:
+def segment(
+    index: int, start: float, speaker: str | None, text: str, with_words: bool = True, end: float | None = None
+) -> DocumentSegment:
     words = timed(text, start)
     return DocumentSegment(uuid.uuid4(), index, start, end or words[-1].end, speaker, text, words if with_words else ())
 
@@ -52,14 +54,18 @@ DOCUMENT = TranscriptDocument(
     recording_id=uuid.uuid4(),
     title="Планёрка: Q3 / plans",
     filename="meeting.m4a",
-    recorded_at=datetime(2024, 5, 6, 9, 30, tzinfo=timezone.utc),
+    recorded_at=datetime(2024, 5, 6, 9, 30, tzinfo=UTC),
     language="en",
     language_probability=0.93,
     model="base",
     duration_seconds=31.5,
-    updated_at=datetime(2024, 5, 6, 10, 0, tzinfo=timezone.utc),
+    updated_at=datetime(2024, 5, 6, 10, 0, tzinfo=UTC),
     # SPEAKER_00 was never renamed: it reads as "Speaker 1".
-    speakers=(DocumentSpeaker("SPEAKER_00", None), DocumentSpeaker("SPEAKER_01", "Ada Lovelace"), DocumentSpeaker("SPEAKER_02", "Мария")),
+    speakers=(
+        DocumentSpeaker("SPEAKER_00", None),
+        DocumentSpeaker("SPEAKER_01", "Ada Lovelace"),
+        DocumentSpeaker("SPEAKER_02", "Мария"),
+    ),
     segments=SEGMENTS,
 )
 NAMES = {"SPEAKER_00": "Speaker 1", "SPEAKER_01": "Ada Lovelace", "SPEAKER_02": "Мария"}
@@ -105,7 +111,16 @@ def test_vtt_is_valid_and_carries_voices() -> None:
     assert content.startswith("WEBVTT\n\n")
     assert re.search(r"^00:00:00\.500 --> 00:00:\d\d\.\d{3}$", content, re.M)
     captions = parsed_vtt()
-    assert_cue_limits([(c.start_in_seconds + int(c.start[-3:]) / 1000, c.end_in_seconds + int(c.end[-3:]) / 1000, html.unescape(c.text)) for c in captions])
+    assert_cue_limits(
+        [
+            (
+                c.start_in_seconds + int(c.start[-3:]) / 1000,
+                c.end_in_seconds + int(c.end[-3:]) / 1000,
+                html.unescape(c.text),
+            )
+            for c in captions
+        ]
+    )
     assert " ".join(without_prefix(html.unescape(c.text)).replace("\n", " ") for c in captions) == ALL_TEXT
     # Every cue says who speaks; the visible name leads the first cue after a change of speaker.
     by_start = {round(c.start_in_seconds + int(c.start[-3:]) / 1000, 3): c for c in captions}
@@ -174,31 +189,48 @@ def test_json_has_the_full_metadata() -> None:
         "createdAt": "2024-05-06T09:30:00+00:00",
     }
     assert data["transcriptId"] == str(DOCUMENT.transcript_id)
-    assert (data["language"], data["languageProbability"], data["model"], data["durationSeconds"]) == ("en", 0.93, "base", 31.5)
+    assert (data["language"], data["languageProbability"], data["model"], data["durationSeconds"]) == (
+        "en",
+        0.93,
+        "base",
+        31.5,
+    )
     assert data["fragment"] is None
     assert [(s["label"], s["name"], s["displayName"]) for s in data["speakers"]] == [
-        ("SPEAKER_00", None, "Speaker 1"), ("SPEAKER_01", "Ada Lovelace", "Ada Lovelace"), ("SPEAKER_02", "Мария", "Мария")
+        ("SPEAKER_00", None, "Speaker 1"),
+        ("SPEAKER_01", "Ada Lovelace", "Ada Lovelace"),
+        ("SPEAKER_02", "Мария", "Мария"),
     ]
     talk = {s["label"]: s["talkTimeSeconds"] for s in data["speakers"]}
     assert talk["SPEAKER_02"] == pytest.approx(SEGMENTS[3].end - SEGMENTS[3].start, abs=0.001)
     assert [s["id"] for s in data["segments"]] == [str(s.id) for s in SEGMENTS]
     assert [s["speakerName"] for s in data["segments"]] == [NAMES[s.speaker] for s in SEGMENTS]
     first = data["segments"][0]
-    assert first["text"] == "Good morning everyone." and first["words"][0] == {"start": 0.5, "end": 0.74, "text": "Good", "probability": 0.9}
+    assert first["text"] == "Good morning everyone." and first["words"][0] == {
+        "start": 0.5,
+        "end": 0.74,
+        "text": "Good",
+        "probability": 0.9,
+    }
 
 
 def test_txt_has_a_time_code_name_and_text_per_turn() -> None:
     lines = render_export(DOCUMENT, "TXT").content.decode().splitlines()
     assert lines[0] == "[00:00:00] Speaker 1: Good morning everyone. Let us begin."
     assert lines[2] == f"[00:00:16] Мария: {RUSSIAN}"
-    assert len(lines) == 5 and all(re.fullmatch(r"\[\d\d:\d\d:\d\d\] (Speaker 1|Ada Lovelace|Мария): .+", line) for line in lines)
-    assert render_export(DOCUMENT, "TXT", speakers=False).content.decode().splitlines()[0] == "[00:00:00] Good morning everyone. Let us begin."
+    assert len(lines) == 5 and all(
+        re.fullmatch(r"\[\d\d:\d\d:\d\d\] (Speaker 1|Ada Lovelace|Мария): .+", line) for line in lines
+    )
+    assert (
+        render_export(DOCUMENT, "TXT", speakers=False).content.decode().splitlines()[0]
+        == "[00:00:00] Good morning everyone. Let us begin."
+    )
 
 
 def test_a_time_range_keeps_the_words_inside_it() -> None:
     fragment = Fragment(start=5.0, end=18.0)
     cues = parsed_srt(fragment)
-    assert all(5.0 <= c.start.total_seconds() and c.end.total_seconds() <= 18.0 for c in cues)
+    assert all(c.start.total_seconds() >= 5.0 and c.end.total_seconds() <= 18.0 for c in cues)
     inside = [w.text for s in SEGMENTS for w in s.words if 5.0 <= (w.start + w.end) / 2 < 18.0]
     assert " ".join(without_prefix(c.content).replace("\n", " ") for c in cues) == " ".join(inside)
     data = json.loads(render_export(DOCUMENT, "JSON", fragment).content)
@@ -210,7 +242,8 @@ def test_a_rebased_time_range_starts_at_zero() -> None:
     plain, rebased = parsed_srt(Fragment(start=5.0, end=18.0)), parsed_srt(Fragment(start=5.0, end=18.0, rebase=True))
     assert [c.content for c in rebased] == [c.content for c in plain]
     assert [(c.start.total_seconds(), c.end.total_seconds()) for c in rebased] == [
-        (pytest.approx(c.start.total_seconds() - 5.0, abs=0.002), pytest.approx(c.end.total_seconds() - 5.0, abs=0.002)) for c in plain
+        (pytest.approx(c.start.total_seconds() - 5.0, abs=0.002), pytest.approx(c.end.total_seconds() - 5.0, abs=0.002))
+        for c in plain
     ]
 
 
@@ -227,7 +260,10 @@ def test_chosen_segments_with_and_without_rebase() -> None:
     assert lines == [f"[00:00:00] Мария: {RUSSIAN}", "[00:00:14] Ada Lovelace: Thank you."]
     document = docx.Document(io.BytesIO(render_export(DOCUMENT, "DOCX", Fragment(segment_ids=chosen)).content))
     assert "Excerpt: 00:00:16 – 00:00:30" in [p.text for p in document.paragraphs]
-    assert [p.text for p in document.paragraphs if p.style.name == "List Bullet"] == ["Ada Lovelace — 00:00:00", "Мария — 00:00:03"]
+    assert [p.text for p in document.paragraphs if p.style.name == "List Bullet"] == [
+        "Ada Lovelace — 00:00:00",
+        "Мария — 00:00:03",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -272,7 +308,9 @@ def test_filenames_come_from_the_title_and_are_safe_in_headers() -> None:
     assert render_export(russian, "TXT").filename == "Встреча итоги.txt"
     assert ascii_filename("Встреча итоги.txt") == "transcript.txt"
     assert ascii_filename("Café déjà vu.docx") == "Cafe deja vu.docx"
-    assert render_export(TranscriptDocument(**{**DOCUMENT.__dict__, "title": "../.."}), "VTT").filename == "transcript.vtt"
+    assert (
+        render_export(TranscriptDocument(**{**DOCUMENT.__dict__, "title": "../.."}), "VTT").filename == "transcript.vtt"
+    )
     assert [render_export(DOCUMENT, f).content_type for f in ("DOCX", "VTT", "JSON", "TXT")] == [
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "text/vtt; charset=utf-8",

@@ -50,7 +50,9 @@ def test_case_and_accents_are_ignored_in_latin_and_cyrillic(text: str, query: st
 
 
 def test_a_phrase_matches_consecutive_words_across_punctuation() -> None:
-    texts = segments("Hi, is this the support line?", "Yes: support. Line two is busy.", "The line for support is open.")
+    texts = segments(
+        "Hi, is this the support line?", "Yes: support. Line two is busy.", "The line for support is open."
+    )
     found = search(texts, "support line")
     assert [hit.segment for hit in found] == [0, 1]
     assert highlighted(found, texts) == [["support line"], ["support. Line"]]

@@ -75,7 +75,15 @@ def test_transport_ws_without_a_valid_token_closes_4403(stack, payload) -> None:
 
 def test_transport_ws_refuses_subscribe_before_init(stack, alice: Account) -> None:
     with open_socket(stack, "graphql-transport-ws") as ws:
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": str(uuid.uuid4())}}}))
+        ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": PROGRESS, "variables": {"job": str(uuid.uuid4())}},
+                }
+            )
+        )
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
         assert closed.value.rcvd.code == 4401
@@ -93,14 +101,27 @@ def test_job_progress_replays_then_follows_live(stack, alice: Account) -> None:
     driver.report(stage="transcribing", progress=0.4, eta_seconds=12.0)
     with open_socket(stack, "graphql-transport-ws") as ws:
         assert init(ws, {"Authorization": f"Bearer {alice.access_token}"})["type"] == "connection_ack"
-        ws.send(json.dumps({"id": "p", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}))
+        ws.send(
+            json.dumps(
+                {
+                    "id": "p",
+                    "type": "subscribe",
+                    "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}},
+                }
+            )
+        )
         replayed = [json.loads(ws.recv(timeout=10))["payload"]["data"]["jobProgress"] for _ in range(2)]
         assert [e["seq"] for e in replayed] == [1, 2]
         assert [e["stage"] for e in replayed] == ["decoding", "transcribing"]
         assert replayed[0]["message"] == "decoding audio" and replayed[1]["etaSeconds"] == 12.0
 
         # A report that tries to go backwards keeps the progress where it was.
-        threading.Thread(target=lambda: (driver.report(stage="diarizing", progress=0.3), driver.report(status=JobStatus.COMPLETED, stage="saving"))).start()
+        threading.Thread(
+            target=lambda: (
+                driver.report(stage="diarizing", progress=0.3),
+                driver.report(status=JobStatus.COMPLETED, stage="saving"),
+            )
+        ).start()
         live = [json.loads(ws.recv(timeout=15))["payload"]["data"]["jobProgress"] for _ in range(2)]
         assert [e["seq"] for e in live] == [3, 4]
         assert live[0]["progress"] == 0.4
@@ -108,7 +129,15 @@ def test_job_progress_replays_then_follows_live(stack, alice: Account) -> None:
         assert json.loads(ws.recv(timeout=10)) == {"id": "p", "type": "complete"}
 
         # A late subscriber asking for what came after seq 2 gets exactly the rest, then completion.
-        ws.send(json.dumps({"id": "late", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id), "after": 2}}}))
+        ws.send(
+            json.dumps(
+                {
+                    "id": "late",
+                    "type": "subscribe",
+                    "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id), "after": 2}},
+                }
+            )
+        )
         rest = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
         assert [m["payload"]["data"]["jobProgress"]["seq"] for m in rest[:2]] == [3, 4]
         assert rest[2] == {"id": "late", "type": "complete"}
@@ -126,10 +155,17 @@ def test_job_query_shows_the_row(client: GraphQLClient, stack, alice: Account, b
 
 def test_another_users_job_cannot_be_followed(stack, alice: Account, bob: Account) -> None:
     driver = JobDriver(stack, alice.id)
-    for protocol, start, next_type in (("graphql-transport-ws", "subscribe", "error"), ("graphql-ws", "start", "error")):
+    for protocol, start, next_type in (
+        ("graphql-transport-ws", "subscribe", "error"),
+        ("graphql-ws", "start", "error"),
+    ):
         with open_socket(stack, protocol) as ws:
             assert init(ws, {"Authorization": f"Bearer {bob.access_token}"})["type"] == "connection_ack"
-            ws.send(json.dumps({"id": "x", "type": start, "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}))
+            ws.send(
+                json.dumps(
+                    {"id": "x", "type": start, "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}
+                )
+            )
             reply = json.loads(ws.recv(timeout=10))
             if reply["type"] == "next" or reply["type"] == "data":
                 errors = reply["payload"]["errors"]
@@ -145,7 +181,11 @@ def test_legacy_protocol_streams_job_progress(stack, alice: Account) -> None:
     driver.report(status=JobStatus.FAILED, error="the file has no audio track")
     with open_socket(stack, "graphql-ws") as ws:
         assert init(ws, {"Authorization": f"Bearer {alice.access_token}"})["type"] == "connection_ack"
-        ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}))
+        ws.send(
+            json.dumps(
+                {"id": "1", "type": "start", "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}
+            )
+        )
         messages = []
         while not messages or messages[-1]["type"] != "complete":
             message = json.loads(ws.recv(timeout=10))
@@ -168,7 +208,15 @@ def test_a_finished_job_whose_events_expired_still_ends_the_subscription(stack, 
     run_async(expire())
     with open_socket(stack, "graphql-transport-ws") as ws:
         assert init(ws, {"Authorization": f"Bearer {alice.access_token}"})["type"] == "connection_ack"
-        ws.send(json.dumps({"id": "old", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}}}))
+        ws.send(
+            json.dumps(
+                {
+                    "id": "old",
+                    "type": "subscribe",
+                    "payload": {"query": PROGRESS, "variables": {"job": str(driver.job_id)}},
+                }
+            )
+        )
         event = json.loads(ws.recv(timeout=10))["payload"]["data"]["jobProgress"]
         assert event["status"] == "COMPLETED" and event["progress"] == 1.0 and event["seq"] == 1
         assert json.loads(ws.recv(timeout=10)) == {"id": "old", "type": "complete"}

@@ -44,7 +44,12 @@ class Queue:
 @pytest.fixture
 def queue(stack) -> Iterator[Queue]:
     port = free_port()
-    env = {**stack.env, "SPEK_PORT": str(port), "SPEK_QUEUE_NAME": f"spek:test-queue:{uuid.uuid4().hex[:8]}", "SPEK_JOB_LEASE_SECONDS": str(LEASE_SECONDS)}
+    env = {
+        **stack.env,
+        "SPEK_PORT": str(port),
+        "SPEK_QUEUE_NAME": f"spek:test-queue:{uuid.uuid4().hex[:8]}",
+        "SPEK_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
     api = spek_process("serve", env)
     base_url = f"http://127.0.0.1:{port}"
     queue = Queue(GraphQLClient(base_url), base_url, env, [])
@@ -121,7 +126,11 @@ def test_sigterm_hands_the_job_back_and_another_worker_finishes_it(stack, queue:
     first.send_signal(signal.SIGTERM)
     assert first.wait(60) == 0
     # It stopped at Whisper's next segment and gave the job back instead of finishing the file.
-    status, _, _, attempts = sql(stack.database_url, "SELECT status, stage, progress, attempts FROM jobs WHERE id = :id", id=recording["job"]["id"])[0]
+    status, _, _, attempts = sql(
+        stack.database_url,
+        "SELECT status, stage, progress, attempts FROM jobs WHERE id = :id",
+        id=recording["job"]["id"],
+    )[0]
     assert status == "QUEUED"
     assert attempts == 0  # handing back is not a failed attempt
 

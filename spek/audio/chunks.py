@@ -25,7 +25,10 @@ def _pieces(region: SpeechRegion, max_seconds: float) -> list[SpeechRegion]:
     """A region longer than a chunk, cut into equal pieces: only when VAD found no pause at all."""
     count = max(1, math.ceil(region.duration / max_seconds))
     step = region.duration / count
-    return [SpeechRegion(region.start + i * step, region.start + (i + 1) * step if i + 1 < count else region.end) for i in range(count)]
+    return [
+        SpeechRegion(region.start + i * step, region.start + (i + 1) * step if i + 1 < count else region.end)
+        for i in range(count)
+    ]
 
 
 def plan_chunks(regions: list[SpeechRegion], max_seconds: float) -> list[Chunk]:

@@ -5,6 +5,7 @@ encrypted (AES-256-CTR) with a key that exists only in this process's memory: de
 private as the upload, and with storage encryption on, plaintext must not reach the disk.
 """
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ class Samples:
         self.count = 0
         self.gain = 1.0
 
-    def decode(self, source: Path | BinaryIO) -> None:
+    def decode(self, source: Path | BinaryIO | io.RawIOBase) -> None:
         """Decode the source's audio track into the file, one frame at a time."""
         encryptor = self._cipher_at(0)
         self._file.seek(0)
@@ -77,7 +78,9 @@ class Samples:
     def __enter__(self) -> "Samples":
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
 

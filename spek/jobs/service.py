@@ -77,7 +77,15 @@ async def follow_job(
     if job.status.is_terminal and not await redis.exists(events.stream_key(job.id)):
         # Its events have expired (they are kept a week); the row still says how it ended.
         yield events.JobEvent(
-            str(job.id), after + 1, job.status, job.stage, job.progress, None, None, job.error, job.finished_at or job.created_at
+            str(job.id),
+            after + 1,
+            job.status,
+            job.stage,
+            job.progress,
+            None,
+            None,
+            job.error,
+            job.finished_at or job.created_at,
         )
         return
     async for event in events.follow(redis, job_id, after):

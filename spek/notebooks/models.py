@@ -30,10 +30,10 @@ class Notebook(IdMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
 
     sections: Mapped[list["Section"]] = relationship(
-        back_populates="notebook", order_by="Section.position", cascade="all, delete-orphan"
+        back_populates="notebook", order_by="Section.position", cascade="all, delete-orphan", lazy="raise_on_sql"
     )
     pages: Mapped[list["Page"]] = relationship(
-        back_populates="notebook", order_by="Page.created_at", cascade="all, delete-orphan"
+        back_populates="notebook", order_by="Page.created_at", cascade="all, delete-orphan", lazy="raise_on_sql"
     )
 
 
@@ -44,8 +44,10 @@ class Section(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
 
-    notebook: Mapped[Notebook] = relationship(back_populates="sections")
-    pages: Mapped[list["Page"]] = relationship(back_populates="section", order_by="Page.created_at")
+    notebook: Mapped[Notebook] = relationship(back_populates="sections", lazy="raise_on_sql")
+    pages: Mapped[list["Page"]] = relationship(
+        back_populates="section", order_by="Page.created_at", lazy="raise_on_sql"
+    )
 
 
 class Page(IdMixin, TimestampMixin, Base):
@@ -56,6 +58,7 @@ class Page(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text, default="")
 
-    notebook: Mapped[Notebook] = relationship(back_populates="pages")
-    section: Mapped[Section | None] = relationship(back_populates="pages")
+    notebook: Mapped[Notebook] = relationship(back_populates="pages", lazy="raise_on_sql")
+    section: Mapped[Section | None] = relationship(back_populates="pages", lazy="raise_on_sql")
+    # A page is never shown without its tags: they always come with it.
     tags: Mapped[list[Tag]] = relationship(secondary=page_tags, order_by="Tag.name", lazy="selectin")

@@ -17,7 +17,18 @@ MAX_DESCRIPTION_LENGTH = 10_000
 MAX_CONTENT_LENGTH = 1_000_000
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
-TAG_COLORS = ("#e11d48", "#ea580c", "#ca8a04", "#16a34a", "#0d9488", "#0284c7", "#4f46e5", "#9333ea", "#db2777", "#64748b")
+TAG_COLORS = (
+    "#e11d48",
+    "#ea580c",
+    "#ca8a04",
+    "#16a34a",
+    "#0d9488",
+    "#0284c7",
+    "#4f46e5",
+    "#9333ea",
+    "#db2777",
+    "#64748b",
+)
 
 
 def clean_title(title: str, what: str = "title") -> str:
@@ -111,7 +122,10 @@ async def create_section(session: AsyncSession, user: User, notebook_id: uuid.UU
 async def get_page(session: AsyncSession, user: User, page_id: uuid.UUID) -> Page:
     page = (
         await session.execute(
-            select(Page).join(Notebook).where(Page.id == page_id, Notebook.user_id == user.id)
+            select(Page)
+            .join(Notebook)
+            .where(Page.id == page_id, Notebook.user_id == user.id)
+            .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
     if page is None:
@@ -189,8 +203,7 @@ async def update_page(
         page.tags = await _resolve_tags(session, user, tags)
     audit.record(session, user.id, "page.update", "page", page.id)
     await session.commit()
-    await session.refresh(page)
-    return page
+    return await get_page(session, user, page_id)
 
 
 async def delete_page(session: AsyncSession, user: User, page_id: uuid.UUID) -> bool:

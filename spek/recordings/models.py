@@ -1,12 +1,15 @@
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from spek.db import Base, IdMixin, utcnow
 from spek.jobs.models import Job
+
+if TYPE_CHECKING:
+    from spek.transcripts.models import Transcript
 
 
 class Batch(IdMixin, Base):
@@ -17,7 +20,7 @@ class Batch(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    recordings: Mapped[list["Recording"]] = relationship(order_by="Recording.created_at")
+    recordings: Mapped[list["Recording"]] = relationship(order_by="Recording.created_at", lazy="raise_on_sql")
 
 
 class Recording(IdMixin, Base):
@@ -39,39 +42,7 @@ class Recording(IdMixin, Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
-    job: Mapped[Job | None] = relationship(lazy="joined")
-    transcript: Mapped["Transcript | None"] = relationship(back_populates="recording", cascade="all, delete-orphan")
-
-
-class Transcript(IdMixin, Base):
-    __tablename__ = "transcripts"
-
-    recording_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), unique=True)
-    language: Mapped[str] = mapped_column(String(16))
-    language_probability: Mapped[float] = mapped_column(Float)
-    duration_seconds: Mapped[float] = mapped_column(Float)
-    model: Mapped[str] = mapped_column(String(200))
-    # [{"label": "SPEAKER_00", "name": null}, ...]: names are what users give them.
-    speakers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    recording: Mapped[Recording] = relationship(back_populates="transcript")
-    segments: Mapped[list["Segment"]] = relationship(
-        back_populates="transcript", order_by="Segment.index", cascade="all, delete-orphan"
+    job: Mapped[Job | None] = relationship(lazy="raise_on_sql")
+    transcript: Mapped["Transcript | None"] = relationship(
+        back_populates="recording", cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
     )
-
-
-class Segment(IdMixin, Base):
-    __tablename__ = "segments"
-
-    transcript_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
-    index: Mapped[int] = mapped_column(Integer)
-    start: Mapped[float] = mapped_column(Float)
-    end: Mapped[float] = mapped_column(Float)
-    speaker: Mapped[str | None] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
-    # [{"start": s, "end": s, "text": "word", "probability": p}, ...]
-    words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-
-    transcript: Mapped[Transcript] = relationship(back_populates="segments")

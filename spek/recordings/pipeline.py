@@ -24,14 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from spek.asr.whisper import Transcription, WhisperTranscriber
 from spek.audio.loudness import normalize
 from spek.audio.samples import Samples
-from spek.audio.vad import detect_speech
+from spek.audio.vad import SpeechRegion, detect_speech
 from spek.diarization import Diarizer, SpeakerCount
 from spek.diarization.assign import SpeakerSegment, assign_speakers
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
 from spek.jobs.retries import RetryLater, WorkerStopping, backoff_seconds, is_transient
-from spek.recordings.models import Recording, Segment, Transcript
+from spek.recordings.models import Recording
+from spek.recordings.options import RecordingOptions
 from spek.storage import Storage, SyncReader
+from spek.transcripts import service as transcripts
 
 log = structlog.get_logger("spek.pipeline")
 
@@ -75,8 +77,12 @@ async def transcribe_recording(tools: PipelineTools, job_id: uuid.UUID) -> None:
         if job.attempts > tools.max_attempts:
             # Earlier runs ended without a word: their worker was killed (out of memory, a crash).
             await jobs.report(
-                session, tools.redis, job, status=JobStatus.FAILED,
-                error=f"Transcription failed: the worker stopped during each of {tools.max_attempts} attempts (last in the {job.stage or 'first'} stage).",
+                session,
+                tools.redis,
+                job,
+                status=JobStatus.FAILED,
+                error=f"Transcription failed: the worker stopped during each of {tools.max_attempts} attempts "
+                f"(last in the {job.stage or 'first'} stage).",
             )
             return
         try:
@@ -96,12 +102,18 @@ async def transcribe_recording(tools: PipelineTools, job_id: uuid.UUID) -> None:
                 delay = backoff_seconds(job.attempts, tools.retry_backoff_seconds)
                 log.warning("pipeline.retrying", job_id=str(job_id), attempt=job.attempts, delay=delay, error=repr(e))
                 await jobs.report(
-                    session, tools.redis, job, status=JobStatus.QUEUED,
-                    message=f"{_describe(e)}; trying again in {delay:.0f} s (attempt {job.attempts + 1} of {tools.max_attempts})",
+                    session,
+                    tools.redis,
+                    job,
+                    status=JobStatus.QUEUED,
+                    message=f"{_describe(e)}; trying again in {delay:.0f} s "
+                    f"(attempt {job.attempts + 1} of {tools.max_attempts})",
                 )
                 raise RetryLater(delay) from e
             log.exception("pipeline.failed", job_id=str(job_id))
-            await jobs.report(session, tools.redis, job, status=JobStatus.FAILED, error=f"Transcription failed: {_describe(e)}")
+            await jobs.report(
+                session, tools.redis, job, status=JobStatus.FAILED, error=f"Transcription failed: {_describe(e)}"
+            )
 
 
 async def _hand_back(tools: PipelineTools, session: AsyncSession, job_id: uuid.UUID) -> None:
@@ -109,7 +121,13 @@ async def _hand_back(tools: PipelineTools, session: AsyncSession, job_id: uuid.U
     await session.rollback()
     job = await session.get_one(Job, job_id)
     job.attempts -= 1
-    await jobs.report(session, tools.redis, job, status=JobStatus.QUEUED, message="the worker is shutting down; another worker will continue")
+    await jobs.report(
+        session,
+        tools.redis,
+        job,
+        status=JobStatus.QUEUED,
+        message="the worker is shutting down; another worker will continue",
+    )
     log.info("pipeline.handed_back", job_id=str(job_id))
 
 
@@ -117,102 +135,116 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+@dataclass
+class _Run:
+    """One run of the pipeline over one recording: what its steps share."""
+
+    tools: PipelineTools
+    session: AsyncSession
+    job: Job
+    recording: Recording
+    options: RecordingOptions
+    audio: Samples
+
+    async def stop_if_asked(self) -> None:
+        if await jobs.is_cancelled(self.tools.redis, self.job.id):
+            raise Cancelled
+        if self.tools.stopping.is_set():
+            raise WorkerStopping
+
+    async def begin(self, stage: str) -> None:
+        """Start a stage: stop first if the user cancelled or the worker is shutting down."""
+        await self.stop_if_asked()
+        # The status is written once: a later write could undo a cancel that came in meanwhile.
+        status = None if self.job.status is JobStatus.RUNNING else JobStatus.RUNNING
+        await jobs.report(
+            self.session, self.tools.redis, self.job, status=status, stage=stage, progress=STAGE_START[stage]
+        )
+
+
 async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording: Recording) -> None:
     # The decoded audio is gone when the job ends, however it ends (done, failed, cancelled, killed).
     with Samples(tools.scratch_dir) as audio:
-        await _stages(tools, session, job, recording, audio)
+        run = _Run(tools, session, job, recording, RecordingOptions.from_json(recording.options), audio)
+        await _decode(run)
+        await _normalize(run)
+        speech = await _detect_speech(run)
+        transcription = await _transcribe(run, speech)
+        segments = await _diarize(run, transcription, speech)
+        await _save(run, transcription, segments)
 
 
-async def _stages(tools: PipelineTools, session: AsyncSession, job: Job, recording: Recording, audio: Samples) -> None:
-    options = recording.options
-
-    async def stop_if_cancelled() -> None:
-        if await jobs.is_cancelled(tools.redis, job.id):
-            raise Cancelled
-        if tools.stopping.is_set():
-            raise WorkerStopping
-
-    await jobs.report(session, tools.redis, job, status=JobStatus.RUNNING, stage="decoding", progress=STAGE_START["decoding"])
+async def _decode(run: _Run) -> None:
+    await run.begin("decoding")
 
     def decode() -> None:
         # Straight from storage: with encryption on, the plaintext must never land on disk.
-        with SyncReader(tools.storage, recording.storage_key) as source:
-            audio.decode(source)
+        with SyncReader(run.tools.storage, run.recording.storage_key) as source:
+            run.audio.decode(source)
 
     await anyio.to_thread.run_sync(decode)
 
-    await stop_if_cancelled()
-    await jobs.report(session, tools.redis, job, stage="normalizing", progress=STAGE_START["normalizing"])
-    await anyio.to_thread.run_sync(normalize, audio)
 
-    await stop_if_cancelled()
-    await jobs.report(session, tools.redis, job, stage="detecting speech", progress=STAGE_START["detecting speech"])
-    speech = await anyio.to_thread.run_sync(detect_speech, audio)
+async def _normalize(run: _Run) -> None:
+    await run.begin("normalizing")
+    await anyio.to_thread.run_sync(normalize, run.audio)
 
-    await stop_if_cancelled()
-    await jobs.report(session, tools.redis, job, stage="transcribing", progress=STAGE_START["transcribing"])
+
+async def _detect_speech(run: _Run) -> list[SpeechRegion]:
+    """One VAD pass, shared by Whisper and the diarizer."""
+    await run.begin("detecting speech")
+    return await anyio.to_thread.run_sync(detect_speech, run.audio)
+
+
+async def _transcribe(run: _Run, speech: list[SpeechRegion]) -> Transcription:
+    await run.begin("transcribing")
     started = time.monotonic()
     span = STAGE_START["diarizing"] - STAGE_START["transcribing"]
-
     reported = 0.0
 
     async def on_progress(fraction: float) -> None:
         nonlocal reported
-        await stop_if_cancelled()  # raised inside the Whisper thread: it stops at the next segment
+        await run.stop_if_asked()  # raised inside the Whisper thread: it stops at the next segment
         if fraction - reported < 0.02 and fraction < 1.0:
             return  # one event per 2 % of the audio is plenty for a progress bar
         reported = fraction
         elapsed = time.monotonic() - started
         eta = elapsed / fraction * (1 - fraction) if fraction > 0.01 else None
-        await jobs.report(session, tools.redis, job, progress=STAGE_START["transcribing"] + span * fraction, eta_seconds=eta)
+        progress = STAGE_START["transcribing"] + span * fraction
+        await jobs.report(run.session, run.tools.redis, run.job, progress=progress, eta_seconds=eta)
 
     def on_progress_in_thread(fraction: float) -> None:
         # Checked here, not only in on_progress: on shutdown ARQ cancels the job's task right away,
         # and this thread must not go on transcribing after it.
-        if tools.stopping.is_set():
+        if run.tools.stopping.is_set():
             raise WorkerStopping
         anyio.from_thread.run(on_progress, fraction)
 
     def transcribe() -> Transcription:
-        transcriber = tools.transcriber()
+        transcriber = run.tools.transcriber()
+        options = run.options
         return transcriber.transcribe(
-            audio, options.get("language"), options.get("quality", "BALANCED"), on_progress=on_progress_in_thread, speech=speech
+            run.audio, options.language, options.quality, on_progress=on_progress_in_thread, speech=speech
         )
 
-    result = await anyio.to_thread.run_sync(transcribe)
+    return await anyio.to_thread.run_sync(transcribe)
 
-    await stop_if_cancelled()
-    if options.get("diarize", True):
-        await jobs.report(session, tools.redis, job, stage="diarizing", progress=STAGE_START["diarizing"])
-        count = SpeakerCount(options.get("num_speakers"), options.get("min_speakers"), options.get("max_speakers"))
-        turns = await anyio.to_thread.run_sync(lambda: tools.diarizer().diarize(audio, count, speech))
-        segments = assign_speakers(result.segments, turns)
-    else:
-        segments = [SpeakerSegment(s.start, s.end, None, s.words) for s in result.segments]
 
-    await stop_if_cancelled()
-    await jobs.report(session, tools.redis, job, stage="saving", progress=STAGE_START["saving"])
-    labels = sorted({s.speaker for s in segments if s.speaker})
-    transcript = Transcript(
-        recording_id=recording.id,
-        language=result.language,
-        language_probability=result.language_probability,
-        duration_seconds=result.duration_seconds,
-        model=result.model,
-        speakers=[{"label": label, "name": None} for label in labels],
-        segments=[
-            Segment(
-                index=i,
-                start=s.start,
-                end=s.end,
-                speaker=s.speaker,
-                text=s.text,
-                words=[{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
-            )
-            for i, s in enumerate(segments)
-        ],
+async def _diarize(run: _Run, transcription: Transcription, speech: list[SpeechRegion]) -> list[SpeakerSegment]:
+    """Who spoke when, onto the transcription's words; segments without speakers when diarization is off."""
+    options = run.options
+    if not options.diarize:
+        await run.stop_if_asked()
+        return [SpeakerSegment(s.start, s.end, None, s.words) for s in transcription.segments]
+    await run.begin("diarizing")
+    count = SpeakerCount(options.num_speakers, options.min_speakers, options.max_speakers)
+    turns = await anyio.to_thread.run_sync(lambda: run.tools.diarizer().diarize(run.audio, count, speech))
+    return assign_speakers(transcription.segments, turns)
+
+
+async def _save(run: _Run, transcription: Transcription, segments: list[SpeakerSegment]) -> None:
+    await run.begin("saving")
+    await transcripts.save_transcript(run.session, run.recording, transcription, segments)
+    await jobs.report(
+        run.session, run.tools.redis, run.job, status=JobStatus.COMPLETED, stage="saving", message="transcript ready"
     )
-    session.add(transcript)
-    if recording.duration_seconds is None:
-        recording.duration_seconds = result.duration_seconds
-    await jobs.report(session, tools.redis, job, status=JobStatus.COMPLETED, stage="saving", message="transcript ready")

@@ -2,60 +2,27 @@
 
 import uuid
 from collections.abc import AsyncIterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from spek import audit
 from spek.accounts.models import User
 from spek.errors import BadUserInput, Conflict, NotFound, PayloadTooLarge, UnsupportedMedia
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
+from spek.jobs.queue import JobFunction, enqueue
 from spek.media import MediaInfo, NotAudio, probe
 from spek.notebooks import service as notebooks
-from spek.recordings.models import Batch, Recording, Transcript
+from spek.recordings.models import Batch, Recording
+from spek.recordings.options import RecordingOptions
 from spek.storage import Storage, file_chunks
-
-TRANSCRIBE_FUNCTION = "transcribe_recording"
-QUALITIES = ("FAST", "BALANCED", "BEST")
-MAX_SPEAKERS = 10
-
-
-@dataclass
-class RecordingOptions:
-    title: str | None = None
-    notebook_id: uuid.UUID | None = None
-    language: str | None = None
-    quality: str = "BALANCED"
-    diarize: bool = True
-    num_speakers: int | None = None
-    min_speakers: int | None = None
-    max_speakers: int | None = None
-
-    def validate(self) -> None:
-        from faster_whisper.tokenizer import _LANGUAGE_CODES
-
-        if self.language is not None and self.language.lower() not in _LANGUAGE_CODES:
-            raise BadUserInput(f"language {self.language!r} is not an ISO 639-1 code Whisper knows (e.g. \"en\", \"ru\"); leave it out to detect.")
-        if self.quality not in QUALITIES:
-            raise BadUserInput(f"quality must be one of {', '.join(QUALITIES)}.")
-        for name in ("num_speakers", "min_speakers", "max_speakers"):
-            value = getattr(self, name)
-            if value is not None and not 1 <= value <= MAX_SPEAKERS:
-                raise BadUserInput(f"{name} must be between 1 and {MAX_SPEAKERS}.")
-        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
-            raise BadUserInput("minSpeakers must not be more than maxSpeakers.")
-
-    def as_json(self) -> dict:
-        data = asdict(self)
-        data["notebook_id"] = str(self.notebook_id) if self.notebook_id else None
-        return data
-
+from spek.transcripts import service as transcripts
 
 MAX_BATCH_FILES = 10
 
@@ -109,7 +76,8 @@ async def _receive(incoming: IncomingFile, scratch_dir: Path, limit_bytes: int) 
             info = await anyio.to_thread.run_sync(probe, scratch)
         except NotAudio as e:
             raise UnsupportedMedia(
-                f"{filename} is not an audio file we can read: {e}. Send m4a/aac, mp3, wav, ogg/opus, webm, flac, or mp4/mov with sound."
+                f"{filename} is not an audio file we can read: {e}. "
+                "Send m4a/aac, mp3, wav, ogg/opus, webm, flac, or mp4/mov with sound."
             ) from None
         except (PayloadTooLarge, UnsupportedMedia) as e:
             raise type(e)(f"{filename}: {e}") from None
@@ -120,7 +88,12 @@ async def _receive(incoming: IncomingFile, scratch_dir: Path, limit_bytes: int) 
 
 
 async def _add_recordings(
-    session: AsyncSession, tools: UploadTools, user: User, files: list[IncomingFile], options: RecordingOptions, batch: Batch | None
+    session: AsyncSession,
+    tools: UploadTools,
+    user: User,
+    files: list[IncomingFile],
+    options: RecordingOptions,
+    batch: Batch | None,
 ) -> list[Recording]:
     """All files or none: each is spooled and probed before any is stored or has a row."""
     options.validate()
@@ -132,12 +105,18 @@ async def _add_recordings(
     try:
         for incoming in files:
             received.append(await _receive(incoming, tools.scratch_dir, tools.max_upload_bytes))
-        recordings = []
+        recordings: list[Recording] = []
+        queued: list[Job] = []
         for number, upload in enumerate(received, 1):
             storage_key = f"recordings/{user.id}/{uuid.uuid4()}"
             await tools.storage.write(storage_key, file_chunks(upload.scratch))
             stored.append(storage_key)
-            recordings.append(await _add_recording(session, user, upload, storage_key, options, batch, number, len(received)))
+            queued.append(await jobs.create_job(session, user, "transcription"))
+            recordings.append(
+                await _add_recording(
+                    session, user, queued[-1], upload, storage_key, options, batch, number, len(received)
+                )
+            )
         await session.commit()
     except BaseException:
         await session.rollback()
@@ -147,19 +126,26 @@ async def _add_recordings(
     finally:
         for upload in received:
             upload.scratch.unlink(missing_ok=True)
-    for recording in recordings:
-        await _enqueue(session, tools.queue, recording.job)
+    for job in queued:
+        await _enqueue(session, tools.queue, job)
     return recordings
 
 
 async def _add_recording(
-    session: AsyncSession, user: User, upload: _Received, storage_key: str, options: RecordingOptions, batch: Batch | None, number: int, count: int
+    session: AsyncSession,
+    user: User,
+    job: Job,
+    upload: _Received,
+    storage_key: str,
+    options: RecordingOptions,
+    batch: Batch | None,
+    number: int,
+    count: int,
 ) -> Recording:
     if options.title is None:
         title = Path(upload.filename).stem[:200] or "Recording"
     else:
         title = notebooks.clean_title(options.title if count == 1 else f"{options.title} ({number} of {count})")
-    job = await jobs.create_job(session, user, "transcription")
     recording = Recording(
         user_id=user.id,
         notebook_id=options.notebook_id,
@@ -177,16 +163,22 @@ async def _add_recording(
     )
     session.add(recording)
     await session.flush()
-    audit.record(session, user.id, "recording.upload", "recording", recording.id, filename=upload.filename, size=upload.size)
+    audit.record(
+        session, user.id, "recording.upload", "recording", recording.id, filename=upload.filename, size=upload.size
+    )
     return recording
 
 
-async def upload_recording(session: AsyncSession, tools: UploadTools, user: User, incoming: IncomingFile, options: RecordingOptions) -> Recording:
+async def upload_recording(
+    session: AsyncSession, tools: UploadTools, user: User, incoming: IncomingFile, options: RecordingOptions
+) -> Recording:
     [recording] = await _add_recordings(session, tools, user, [incoming], options, None)
     return await get_recording(session, user, recording.id)
 
 
-async def submit_batch(session: AsyncSession, tools: UploadTools, user: User, files: list[IncomingFile], options: RecordingOptions) -> Batch:
+async def submit_batch(
+    session: AsyncSession, tools: UploadTools, user: User, files: list[IncomingFile], options: RecordingOptions
+) -> Batch:
     """Up to ten recordings at once, each with its own job; one bad file refuses the whole batch."""
     if not 1 <= len(files) <= MAX_BATCH_FILES:
         raise BadUserInput(f"A batch holds 1 to {MAX_BATCH_FILES} files; this one has {len(files)}.")
@@ -199,14 +191,21 @@ async def submit_batch(session: AsyncSession, tools: UploadTools, user: User, fi
 
 
 async def get_batch(session: AsyncSession, user: User, batch_id: uuid.UUID) -> Batch:
-    batch = (
-        await session.execute(
-            select(Batch).where(Batch.id == batch_id, Batch.user_id == user.id).options(selectinload(Batch.recordings)).execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    query = (
+        select(Batch)
+        .where(Batch.id == batch_id, Batch.user_id == user.id)
+        .options(selectinload(Batch.recordings).joinedload(Recording.job))
+        .execution_options(populate_existing=True)
+    )
+    batch = (await session.execute(query)).scalar_one_or_none()
     if batch is None:
         raise NotFound(f"Batch {batch_id} not found.")
     return batch
+
+
+def recording_status(recording: Recording) -> JobStatus:
+    """Where the recording's processing stands; one without a job (never the case today) is done."""
+    return recording.job.status if recording.job is not None else JobStatus.COMPLETED
 
 
 def batch_state(batch: Batch) -> tuple[JobStatus, float]:
@@ -214,7 +213,9 @@ def batch_state(batch: Batch) -> tuple[JobStatus, float]:
     statuses = [r.job.status for r in batch.recordings if r.job is not None]
     if not statuses:
         return JobStatus.COMPLETED, 1.0
-    progress = sum(1.0 if r.job.status.is_terminal else r.job.progress for r in batch.recordings if r.job is not None) / len(statuses)
+    progress = sum(
+        1.0 if r.job.status.is_terminal else r.job.progress for r in batch.recordings if r.job is not None
+    ) / len(statuses)
     if all(s.is_terminal for s in statuses):
         if all(s is JobStatus.CANCELLED for s in statuses):
             return JobStatus.CANCELLED, progress
@@ -227,26 +228,27 @@ def batch_state(batch: Batch) -> tuple[JobStatus, float]:
 async def _enqueue(session: AsyncSession, queue: ArqRedis, job: Job) -> None:
     # The QUEUED event first: a client subscribing right after the upload sees it at once.
     await jobs.report(session, queue, job, message="queued")
-    await queue.enqueue_job(TRANSCRIBE_FUNCTION, str(job.id), _job_id=str(job.id))
+    await enqueue(queue, JobFunction.TRANSCRIBE_RECORDING, job.id)
 
 
 async def retry_recording(session: AsyncSession, queue: ArqRedis, user: User, recording_id: uuid.UUID) -> Recording:
     """Transcribe again, as a new job, a recording whose last run failed or was cancelled."""
     recording = await get_recording(session, user, recording_id)
     if recording.job is not None and recording.job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-        raise Conflict(f"Only a failed or cancelled recording can be retried; this one is {recording.job.status.value}.")
-    transcript = await transcript_of(session, recording)
-    if transcript is not None:
-        await session.delete(transcript)
+        raise Conflict(
+            f"Only a failed or cancelled recording can be retried; this one is {recording.job.status.value}."
+        )
+    await transcripts.delete_transcript_of(session, recording.id)
     job = await jobs.create_job(session, user, "transcription")
     recording.job_id = job.id
     audit.record(session, user.id, "recording.retry", "recording", recording.id)
     await _enqueue(session, queue, job)
-    session.expire(recording)  # reload with the new job
     return await get_recording(session, user, recording_id)
 
 
-async def delete_recording(session: AsyncSession, queue: ArqRedis, storage: Storage, user: User, recording_id: uuid.UUID) -> bool:
+async def delete_recording(
+    session: AsyncSession, queue: ArqRedis, storage: Storage, user: User, recording_id: uuid.UUID
+) -> bool:
     """Delete the recording, its transcript and its audio; a job still running is cancelled first."""
     recording = await get_recording(session, user, recording_id)
     if recording.job is not None and not recording.job.status.is_terminal:
@@ -258,10 +260,14 @@ async def delete_recording(session: AsyncSession, queue: ArqRedis, storage: Stor
     return True
 
 
+def _recordings(user: User) -> Select[Recording]:
+    """The user's recordings, each with its job (every reader shows where its processing stands)."""
+    return select(Recording).where(Recording.user_id == user.id).options(joinedload(Recording.job))
+
+
 async def get_recording(session: AsyncSession, user: User, recording_id: uuid.UUID) -> Recording:
-    recording = (
-        await session.execute(select(Recording).where(Recording.id == recording_id, Recording.user_id == user.id))
-    ).scalar_one_or_none()
+    query = _recordings(user).where(Recording.id == recording_id).execution_options(populate_existing=True)
+    recording = (await session.execute(query)).scalar_one_or_none()
     if recording is None:
         raise NotFound(f"Recording {recording_id} not found.")
     return recording
@@ -270,28 +276,5 @@ async def get_recording(session: AsyncSession, user: User, recording_id: uuid.UU
 async def list_recordings(session: AsyncSession, user: User, limit: int, offset: int) -> list[Recording]:
     if not 1 <= limit <= 200 or offset < 0:
         raise BadUserInput("limit must be 1..200 and offset at least 0.")
-    query = select(Recording).where(Recording.user_id == user.id).order_by(Recording.created_at.desc()).limit(limit).offset(offset)
+    query = _recordings(user).order_by(Recording.created_at.desc()).limit(limit).offset(offset)
     return list((await session.execute(query)).scalars())
-
-
-async def get_transcript(session: AsyncSession, user: User, transcript_id: uuid.UUID) -> Transcript:
-    transcript = (
-        await session.execute(
-            select(Transcript)
-            .join(Recording)
-            .where(Transcript.id == transcript_id, Recording.user_id == user.id)
-            .options(selectinload(Transcript.segments))
-        )
-    ).scalar_one_or_none()
-    if transcript is None:
-        raise NotFound(f"Transcript {transcript_id} not found.")
-    return transcript
-
-
-async def transcript_of(session: AsyncSession, recording: Recording) -> Transcript | None:
-    """The transcript of a recording the caller already holds (ownership checked when it was loaded)."""
-    return (
-        await session.execute(
-            select(Transcript).where(Transcript.recording_id == recording.id).options(selectinload(Transcript.segments))
-        )
-    ).scalar_one_or_none()

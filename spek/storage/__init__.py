@@ -32,7 +32,12 @@ def create_storage(settings: Settings) -> Storage:
             raise StorageError("SPEK_STORAGE=s3 needs SPEK_S3_BUCKET, the bucket to keep files in.")
         from spek.storage.s3 import S3Storage  # botocore is slow to import; local set-ups never need it
 
-        backend = S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, prefix=settings.s3_prefix)
+        backend = S3Storage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            prefix=settings.s3_prefix,
+        )
     else:
         backend = LocalStorage(settings.data_dir / "files")
     return EncryptedStorage(backend, key) if key else backend

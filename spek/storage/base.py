@@ -1,6 +1,6 @@
 """The interface every storage backend implements, and what the backends share."""
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +18,7 @@ class Storage(Protocol):
     async def size(self, key: str) -> int:
         """The object's size in bytes; FileNotFoundError if there is none."""
 
-    def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
         """Bytes [start, end) of the object (to its end when end is None), in chunks.
 
         Like slicing a file: a range past the end gives what there is. FileNotFoundError if missing.

@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import hmac
 import os
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from contextlib import aclosing
 
 from cryptography.exceptions import InvalidTag
@@ -71,7 +71,9 @@ class EncryptedStorage:
         try:
             return self._aead.decrypt(_nonce(header, index), sealed, _aad(header, index, last))
         except InvalidTag:
-            raise IntegrityError(f"stored object {key!r} failed authentication at chunk {index}: it was modified, truncated or extended") from None
+            raise IntegrityError(
+                f"stored object {key!r} failed authentication at chunk {index}: it was modified, truncated or extended"
+            ) from None
 
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> int:
         written = 0
@@ -98,9 +100,14 @@ class EncryptedStorage:
     async def _header(self, key: str) -> bytes:
         header = b"".join([piece async for piece in self.inner.read(key, 0, HEADER_SIZE)])
         if len(header) < HEADER_SIZE or not header.startswith(MAGIC):
-            raise IntegrityError(f"stored object {key!r} is not encrypted (was it stored before SPEK_ENCRYPTION_KEY was set?)")
+            raise IntegrityError(
+                f"stored object {key!r} is not encrypted (was it stored before SPEK_ENCRYPTION_KEY was set?)"
+            )
         if header[len(MAGIC)] != VERSION:
-            raise IntegrityError(f"stored object {key!r} uses encryption format {header[len(MAGIC)]}, which this version of Spek cannot read")
+            raise IntegrityError(
+                f"stored object {key!r} uses encryption format {header[len(MAGIC)]}, "
+                "which this version of Spek cannot read"
+            )
         if not hmac.compare_digest(header[len(MAGIC) + 1 : len(MAGIC) + 1 + KEY_ID_SIZE], self._key_id):
             raise IntegrityError(f"stored object {key!r} was encrypted with a different SPEK_ENCRYPTION_KEY")
         return header
@@ -109,10 +116,12 @@ class EncryptedStorage:
         body = await self.inner.size(key) - HEADER_SIZE
         full, rest = divmod(body, SEALED_CHUNK)
         if body < TAG_SIZE or 0 < rest < TAG_SIZE:
-            raise IntegrityError(f"stored object {key!r} has a size no encrypted object can have: it was truncated or extended")
+            raise IntegrityError(
+                f"stored object {key!r} has a size no encrypted object can have: it was truncated or extended"
+            )
         return full * PLAIN_CHUNK + max(rest - TAG_SIZE, 0)
 
-    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
         check_range(start, end)
         header = await self._header(key)
         if end is not None and end <= start:
@@ -143,9 +152,9 @@ class EncryptedStorage:
                         yield piece
                     if left == 0:
                         return
-        if pending or index == 0:  # the object ended: what is left is its last chunk (an empty object has one too)
-            if piece := take(self._open(key, header, index, bytes(pending), last=True)):
-                yield piece
+        # The object ended: what is left is its last chunk (an empty object has one too).
+        if (pending or index == 0) and (piece := take(self._open(key, header, index, bytes(pending), last=True))):
+            yield piece
 
     async def delete(self, key: str) -> None:
         await self.inner.delete(key)

@@ -1,6 +1,6 @@
 """Objects as files in a local directory (the default: `<SPEK_DATA_DIR>/files`)."""
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from pathlib import Path
 
 import anyio
@@ -37,7 +37,7 @@ class LocalStorage:
     async def size(self, key: str) -> int:
         return (await anyio.Path(self._path(key)).stat()).st_size
 
-    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
         check_range(start, end)
         async with await anyio.open_file(self._path(key), "rb") as source:
             await source.seek(start)

@@ -8,6 +8,7 @@ import io
 from contextlib import aclosing
 
 import anyio.from_thread
+from typing_extensions import Buffer
 
 from spek.storage.base import Storage
 
@@ -57,7 +58,7 @@ class SyncReader(io.RawIOBase):
         self._position = position
         return position
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         if self.closed:
             raise ValueError("read from a closed file")
         if self._size is not None and self._position >= self._size:

@@ -5,7 +5,7 @@ an instance role). One client per storage, opened on first use and closed at shu
 intends for long-running processes.
 """
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import Any
 
@@ -24,7 +24,13 @@ REFUSED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
 
 class S3Storage:
     def __init__(
-        self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1", prefix: str = "", part_size: int = PART_SIZE
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        prefix: str = "",
+        part_size: int = PART_SIZE,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"S3 parts must be at least {MIN_PART_SIZE} bytes")
@@ -49,7 +55,9 @@ class S3Storage:
                 config = AioConfig(s3={"addressing_style": "path"}) if self.endpoint_url else None
                 async with AsyncExitStack() as opening:
                     client = await opening.enter_async_context(
-                        self._session.client("s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config)
+                        self._session.client(
+                            "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
+                        )
                     )
                     with self._errors():
                         await client.head_bucket(Bucket=self.bucket)  # a wrong bucket or key fails here, by name
@@ -67,14 +75,19 @@ class S3Storage:
             if code in MISSING and key is not None:
                 raise FileNotFoundError(f"{key!r} is not in S3 {self._where}") from None
             if code in MISSING or code == "NoSuchBucket":
-                raise StorageError(f"S3 {self._where} does not exist: create it, or set SPEK_S3_BUCKET / SPEK_S3_ENDPOINT_URL") from e
+                raise StorageError(
+                    f"S3 {self._where} does not exist: create it, or set SPEK_S3_BUCKET / SPEK_S3_ENDPOINT_URL"
+                ) from e
             if code in REFUSED:
                 raise StorageError(
-                    f"S3 {self._where} refused the credentials ({code}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                    f"S3 {self._where} refused the credentials ({code}): "
+                    "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 ) from e
             raise
         except NoCredentialsError as e:
-            raise StorageError(f"no credentials for S3 {self._where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from e
+            raise StorageError(
+                f"no credentials for S3 {self._where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ) from e
         except EndpointConnectionError as e:
             raise StorageError(f"cannot reach S3 {self._where}: is SPEK_S3_ENDPOINT_URL right and the store up?") from e
 
@@ -103,7 +116,9 @@ class S3Storage:
                     return written
                 if buffer:
                     parts.append(await self._upload_part(s3, name, upload_id, len(parts) + 1, bytes(buffer)))
-                await s3.complete_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id, MultipartUpload={"Parts": parts})
+                await s3.complete_multipart_upload(
+                    Bucket=self.bucket, Key=name, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
                 return written
             except BaseException:
                 if upload_id is not None:
@@ -121,7 +136,7 @@ class S3Storage:
         with self._errors(key):
             return (await s3.head_object(Bucket=self.bucket, Key=self._name(key)))["ContentLength"]
 
-    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
         check_range(start, end)
         if end is not None and end <= start:
             await self.size(key)  # S3 would ignore an empty Range and send everything; still, a missing key is an error

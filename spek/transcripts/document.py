@@ -7,21 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from spek.recordings.models import Recording, Transcript
+from spek.transcripts.models import Transcript
 
 # `spek.diarization.assign.speaker_label` numbers speakers from 0 (SPEAKER_00); people count from 1.
 _LABEL = re.compile(r"SPEAKER_(\d+)")
 
 
 class Spoken(Protocol):
-    start: float
-    end: float
-    speaker: str | None
-    text: str
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def speaker(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
 
 
 def default_speaker_name(label: str) -> str:
-    """"Speaker 1" for SPEAKER_00: what a speaker is called until someone names them."""
+    """ "Speaker 1" for SPEAKER_00: what a speaker is called until someone names them."""
     match = _LABEL.fullmatch(label)
     return f"Speaker {int(match.group(1)) + 1}" if match else label
 
@@ -92,7 +96,9 @@ class TranscriptDocument:
         return next((s.display_name for s in self.speakers if s.label == label), default_speaker_name(label))
 
 
-def document_of(recording: Recording, transcript: Transcript) -> TranscriptDocument:
+def document_of(transcript: Transcript) -> TranscriptDocument:
+    """The transcript as exports read it; `transcript.recording` and `.segments` must be loaded."""
+    recording = transcript.recording
     return TranscriptDocument(
         transcript_id=transcript.id,
         recording_id=recording.id,

@@ -34,7 +34,9 @@ class ExportFile:
         return f"attachment; filename=\"{ascii_filename(self.filename)}\"; filename*=UTF-8''{quote(self.filename)}"
 
 
-def render_export(document: TranscriptDocument, format: str, fragment: Fragment = Fragment(), speakers: bool = True) -> ExportFile:
+def render_export(
+    document: TranscriptDocument, format: str, fragment: Fragment = Fragment(), speakers: bool = True
+) -> ExportFile:
     """The export file. `speakers=False` leaves speaker names out of SRT, VTT and TXT."""
     kind = format.upper()
     if kind not in CONTENT_TYPES:
@@ -100,7 +102,10 @@ def json_export(selection: Selection) -> bytes:
                 "speaker": segment.speaker,
                 "speakerName": document.speaker_name(segment.speaker),
                 "text": segment.text,
-                "words": [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in segment.words],
+                "words": [
+                    {"start": w.start, "end": w.end, "text": w.text, "probability": w.probability}
+                    for w in segment.words
+                ],
             }
             for segment in selection.segments
         ],

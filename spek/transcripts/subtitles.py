@@ -69,7 +69,9 @@ def _wrap(prefix: str | None, words: list[DocumentWord]) -> list[str] | None:
     best: list[str] | None = None
     for cut in range(1, len(tokens)):
         lines = [" ".join(tokens[:cut]), " ".join(tokens[cut:])]
-        if all(len(line) <= MAX_LINE for line in lines) and (best is None or max(map(len, lines)) < max(map(len, best))):
+        if all(len(line) <= MAX_LINE for line in lines) and (
+            best is None or max(map(len, lines)) < max(map(len, best))
+        ):
             best = lines
     return best
 
@@ -97,6 +99,8 @@ def vtt(selection: Selection, speakers: bool = True) -> bytes:
         voice = f"<v {_escape(cue.speaker)}>" if cue.speaker else ""
         return voice + "\n".join(_escape(line) for line in cue.lines)
 
-    blocks = [f"{cue_time(cue.start_ms, '.')} --> {cue_time(cue.end_ms, '.')}\n{text(cue)}" for cue in cues(selection, speakers)]
+    blocks = [
+        f"{cue_time(cue.start_ms, '.')} --> {cue_time(cue.end_ms, '.')}\n{text(cue)}"
+        for cue in cues(selection, speakers)
+    ]
     return ("WEBVTT\n\n" + "".join(f"{block}\n\n" for block in blocks)).encode()
-

@@ -15,7 +15,10 @@ from tests.browser.ui import finished, sign_up
 @pytest.fixture(scope="module")
 def short_speech(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("short")
-    return [speak(text, folder / f"{name}.wav") for name, text in (("first", "Hello from the first file."), ("second", "And this is the second one."))]
+    return [
+        speak(text, folder / f"{name}.wav")
+        for name, text in (("first", "Hello from the first file."), ("second", "And this is the second one."))
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -50,5 +50,7 @@ def stored_session(page: Page) -> dict:
 
 def finished(item: Locator) -> str:
     """How an upload's progress item ended (COMPLETED, FAILED, CANCELLED, or ERROR when refused), once it has."""
-    expect(item).to_have_attribute("data-status", re.compile("^(COMPLETED|FAILED|CANCELLED|ERROR)$"), timeout=TRANSCRIBED_WITHIN_MS)
+    expect(item).to_have_attribute(
+        "data-status", re.compile("^(COMPLETED|FAILED|CANCELLED|ERROR)$"), timeout=TRANSCRIBED_WITHIN_MS
+    )
     return item.get_attribute("data-status")

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from arq import create_pool
 from arq.connections import RedisSettings
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,19 +17,19 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_schema.context import Services
 from graphql_schema.schema import build_schema
 from graphql_schema.view import SpekGraphQL
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
-from spek import downloads
 from spek.db import create_engine, create_sessionmaker
-from spek.health import healthz, readyz
 from spek.links import SignedLinks
 from spek.settings import Settings
 from spek.storage import create_storage
+from spek.web import downloads
+from spek.web.health import healthz, readyz
+from spek.web.services import Services
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 log = structlog.get_logger("spek.api")
 
 
@@ -70,15 +70,16 @@ async def metrics(request: Request) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
-    if not settings.database_url or not settings.redis_url:
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if not database_url or not redis_url:
         raise RuntimeError("The API needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
     graphql = SpekGraphQL(build_schema(settings), multipart_uploads_enabled=True)
     storage = create_storage(settings)  # here, not in the lifespan: bad storage settings stop start-up at once
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        redis = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name)
+        engine = create_engine(database_url)
+        redis = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=settings.queue_name)
         app.state.services = Services(
             settings=settings,
             sessionmaker=create_sessionmaker(engine),

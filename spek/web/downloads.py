@@ -13,18 +13,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from spek.accounts import service as accounts
-from spek.accounts.tokens import bearer_token
-from spek.errors import BadUserInput, ErrorCode, NotFound, SpekError, Unauthenticated
+from spek.errors import BadUserInput, ErrorCode, NotFound, SpekError
 from spek.ids import parse_id
+from spek.links import export_params
 from spek.recordings import service as recordings
 from spek.transcripts import service as transcripts
 from spek.transcripts.fragments import Fragment
+from spek.web.services import Services
 
 AUDIO_TYPES = {
-    "wav": "audio/wav", "w64": "audio/x-w64", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg", "opus": "audio/ogg",
-    "webm": "audio/webm", "m4a": "audio/mp4", "aac": "audio/aac", "mp4": "video/mp4", "mov": "video/quicktime",
+    "wav": "audio/wav",
+    "w64": "audio/x-w64",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "webm": "audio/webm",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
 }
-STATUS = {ErrorCode.UNAUTHENTICATED: 401, ErrorCode.FORBIDDEN: 403, ErrorCode.NOT_FOUND: 404, ErrorCode.BAD_USER_INPUT: 400}
+STATUS = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.BAD_USER_INPUT: 400,
+}
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -53,11 +68,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def _error(error: SpekError) -> JSONResponse:
-    return JSONResponse({"error": {"code": error.code.value, "message": error.message}}, status_code=STATUS.get(error.code, 500))
+    return JSONResponse(
+        {"error": {"code": error.code.value, "message": error.message}}, status_code=STATUS.get(error.code, 500)
+    )
 
 
-def _services(request: Request) -> Any:
-    return request.app.state.services  # graphql_schema.context.Services, built by spek.app
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services  # built by spek.web.app at start-up
+    return services
 
 
 async def audio(request: Request) -> Response:
@@ -90,17 +108,16 @@ async def audio(request: Request) -> Response:
     return StreamingResponse(body, status_code=status, headers=headers, media_type=media_type)
 
 
-def export_params(format: str, start: float | None, end: float | None, segment_ids: list[str] | None, rebase: bool, speakers: bool) -> dict:
-    """What an export link carries, as JSON claims."""
-    return {"format": format, "start": start, "end": end, "segments": segment_ids, "rebase": rebase, "speakers": speakers}
-
-
-async def _export(services: Any, user_id: uuid.UUID, transcript_id: uuid.UUID, params: dict) -> Response:
+async def _export(services: Services, user_id: uuid.UUID, transcript_id: uuid.UUID, params: dict[str, Any]) -> Response:
     fragment = Fragment(params.get("start"), params.get("end"), params.get("segments"), bool(params.get("rebase")))
     async with services.sessionmaker() as session:
         user = await accounts.get_user(session, user_id)
-        export = await transcripts.export_transcript(session, user, transcript_id, params["format"], fragment, params.get("speakers", True))
-    return Response(export.content, media_type=export.content_type, headers={"Content-Disposition": export.content_disposition()})
+        export = await transcripts.export_transcript(
+            session, user, transcript_id, params["format"], fragment, params.get("speakers", True)
+        )
+    return Response(
+        export.content, media_type=export.content_type, headers={"Content-Disposition": export.content_disposition()}
+    )
 
 
 async def signed_export(request: Request) -> Response:
@@ -130,14 +147,15 @@ async def authenticated_export(request: Request) -> Response:
     services = _services(request)
     query = request.query_params
     try:
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            raise Unauthenticated("Sign in first: send `Authorization: Bearer <accessToken>`.")
-        user_id = services.access_tokens.verify(token)
+        user_id = services.access_tokens.authenticate(request.headers.get("authorization"))
         segments = [s for s in query.get("segments", "").split(",") if s] or None
         params = export_params(
-            query.get("format", ""), _number(query.get("start"), "start"), _number(query.get("end"), "end"),
-            segments, _flag(query.get("rebase"), False), _flag(query.get("speakers"), True),
+            query.get("format", ""),
+            _number(query.get("start"), "start"),
+            _number(query.get("end"), "end"),
+            segments,
+            _flag(query.get("rebase"), False),
+            _flag(query.get("speakers"), True),
         )
         return await _export(services, user_id, parse_id(request.path_params["transcript_id"]), params)
     except SpekError as e:

@@ -6,14 +6,10 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from spek.settings import Settings
+from spek.jobs.queue import worker_heartbeat_key
+from spek.web.services import Services
 
 CHECK_TIMEOUT_SECONDS = 2.0
-
-
-def worker_heartbeat_key(settings: Settings) -> str:
-    """ARQ workers refresh this key every `health_check_interval` seconds."""
-    return settings.queue_name + ":health-check"
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -21,7 +17,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    services = request.app.state.services
+    services: Services = request.app.state.services
 
     async def database() -> None:
         async with services.sessionmaker() as session:
@@ -44,7 +40,7 @@ async def readyz(request: Request) -> JSONResponse:
             results[name] = f"failing: {type(e).__name__}: {e}" if str(e) else f"failing: {type(e).__name__}"
     ready = all(v == "ok" for v in results.values())
     failing = [name for name, v in results.items() if v != "ok"]
-    body = {"status": "ready" if ready else "not ready", "checks": results}
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": results}
     if failing:
         body["failing"] = failing
     return JSONResponse(body, status_code=200 if ready else 503)
