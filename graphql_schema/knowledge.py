@@ -4,12 +4,9 @@ import enum
 from datetime import datetime
 
 import strawberry
-from strawberry.file_uploads import Upload
 
 from graphql_schema.context import Info
-from graphql_schema.jobs import Job
 from graphql_schema.not_served import not_served
-from spek.jobs.models import JobStatus
 
 
 @strawberry.enum
@@ -67,20 +64,6 @@ class Note:
 
 
 @strawberry.type
-class Document:
-    id: strawberry.ID
-    title: str
-    filename: str
-    content_type: str
-    size_bytes: int
-    notebook_id: strawberry.ID | None
-    status: JobStatus
-    job: Job | None
-    chunk_count: int
-    created_at: datetime
-
-
-@strawberry.type
 class SearchHit:
     kind: SearchKind
     id: strawberry.ID = strawberry.field(description="the note, page, document chunk or transcript segment")
@@ -110,14 +93,6 @@ class KnowledgeQuery:
         not_served("note")
 
     @strawberry.field
-    async def documents(self, info: Info, limit: int | None = 50, offset: int | None = 0) -> list[Document]:
-        not_served("documents")
-
-    @strawberry.field
-    async def document(self, info: Info, id: strawberry.ID) -> Document | None:
-        not_served("document")
-
-    @strawberry.field
     async def search(
         self,
         info: Info,
@@ -131,14 +106,6 @@ class KnowledgeQuery:
 
 @strawberry.type
 class KnowledgeMutation:
-    @strawberry.mutation
-    async def upload_document(self, info: Info, file: Upload, notebook_id: strawberry.ID | None = None) -> Document:
-        not_served("uploadDocument")
-
-    @strawberry.mutation
-    async def delete_document(self, info: Info, id: strawberry.ID) -> bool:
-        not_served("deleteDocument")
-
     @strawberry.mutation
     async def update_note(
         self,

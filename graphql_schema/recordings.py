@@ -1,24 +1,22 @@
 """Recordings: upload (one file or a batch), read, retry, cancel, delete."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import cast
 
 import strawberry
-from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from graphql_schema.context import Info
 from graphql_schema.convert import from_row
 from graphql_schema.jobs import Job
 from graphql_schema.transcripts import Transcript
+from graphql_schema.uploads import incoming, upload_tools
 from spek.asr.whisper import Quality
 from spek.ids import parse_id
+from spek.jobs import service as jobs
 from spek.jobs.models import JobStatus
 from spek.recordings import models, service
 from spek.recordings.options import DEFAULTS, RecordingOptions
-from spek.storage import CHUNK_SIZE
 from spek.transcripts import service as transcripts
 
 strawberry.enum(Quality)  # the core's enum, as the contract's Quality
@@ -66,7 +64,7 @@ class Recording:
     @classmethod
     def from_model(cls, recording: models.Recording) -> "Recording":
         job = Job.from_model(recording.job) if recording.job else None
-        return from_row(cls, recording, status=service.recording_status(recording), job=job)
+        return from_row(cls, recording, status=jobs.status_of(recording.job), job=job)
 
 
 @strawberry.type
@@ -82,26 +80,6 @@ class Batch:
         status, progress = service.batch_state(batch)
         recordings = [Recording.from_model(r) for r in batch.recordings]
         return from_row(cls, batch, status=status, progress=progress, recordings=recordings)
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK_SIZE):
-        yield chunk
-
-
-def _upload_tools(info: Info) -> service.UploadTools:
-    services = info.context.services
-    return service.UploadTools(
-        services.redis,
-        services.storage,
-        services.settings.data_dir / "tmp",
-        services.settings.max_upload_mb * 1024 * 1024,
-    )
-
-
-def _incoming(upload: Upload) -> service.IncomingFile:
-    file = cast(UploadFile, upload)  # what Strawberry's Upload is at run time on Starlette
-    return service.IncomingFile(file.filename or "recording", _chunks(file))
 
 
 def _options(input: RecordingInput) -> RecordingOptions:
@@ -142,7 +120,11 @@ class RecordingsMutation:
     async def upload_recording(self, info: Info, file: Upload, input: RecordingInput | None = None) -> Recording:
         async with info.context.signed_in() as (session, user):
             recording = await service.upload_recording(
-                session, _upload_tools(info), user, _incoming(file), _options(input or RecordingInput())
+                session,
+                upload_tools(info, info.context.services.settings.max_upload_mb),
+                user,
+                incoming(file, "recording"),
+                _options(input or RecordingInput()),
             )
             return Recording.from_model(recording)
 
@@ -151,9 +133,12 @@ class RecordingsMutation:
     )
     async def submit_batch(self, info: Info, files: list[Upload], input: RecordingInput | None = None) -> Batch:
         async with info.context.signed_in() as (session, user):
-            incoming = [_incoming(file) for file in files]
             batch = await service.submit_batch(
-                session, _upload_tools(info), user, incoming, _options(input or RecordingInput())
+                session,
+                upload_tools(info, info.context.services.settings.max_upload_mb),
+                user,
+                [incoming(file, "recording") for file in files],
+                _options(input or RecordingInput()),
             )
             return Batch.from_model(batch)
 

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountsMutation, AccountsQuery
 from graphql_schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from graphql_schema.documents import DocumentsMutation, DocumentsQuery
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.jobs import JobsMutation, JobsQuery, JobsSubscription
 from graphql_schema.knowledge import KnowledgeMutation, KnowledgeQuery
@@ -26,7 +27,17 @@ from spek.settings import Settings
 ErrorCode = strawberry.enum(ErrorCodeModel, name="ErrorCode", description="The value of every error's extensions.code.")
 
 Query = merge_types(
-    "Query", (AccountsQuery, NotebooksQuery, RecordingsQuery, TranscriptsQuery, JobsQuery, KnowledgeQuery, ChatQuery)
+    "Query",
+    (
+        AccountsQuery,
+        NotebooksQuery,
+        RecordingsQuery,
+        TranscriptsQuery,
+        JobsQuery,
+        DocumentsQuery,
+        KnowledgeQuery,
+        ChatQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -36,6 +47,7 @@ Mutation = merge_types(
         RecordingsMutation,
         TranscriptsMutation,
         JobsMutation,
+        DocumentsMutation,
         KnowledgeMutation,
         ChatMutation,
     ),

@@ -8,6 +8,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Function, Worker, func
 
+from jobs.documents import process_document
 from jobs.housekeeping import purge_expired_refresh_tokens
 from jobs.recordings import transcribe_recording
 from spek.db import create_engine, create_sessionmaker
@@ -20,6 +21,7 @@ log = structlog.get_logger("spek.worker")
 # What runs each job function the API enqueues (spek.jobs.queue.JobFunction).
 FUNCTIONS: dict[JobFunction, Function] = {
     JobFunction.TRANSCRIBE_RECORDING: func(transcribe_recording, name=JobFunction.TRANSCRIBE_RECORDING.value),
+    JobFunction.PROCESS_DOCUMENT: func(process_document, name=JobFunction.PROCESS_DOCUMENT.value),
 }
 
 

@@ -3,6 +3,7 @@
 from spek.accounts.models import RefreshToken, User
 from spek.audit import AuditEvent
 from spek.db import Base
+from spek.documents.models import Document, DocumentChunk
 from spek.jobs.models import Job, JobStatus
 from spek.notebooks.models import Notebook, Page, Section, Tag, page_tags
 from spek.recordings.models import Batch, Recording
@@ -12,6 +13,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Batch",
+    "Document",
+    "DocumentChunk",
     "Job",
     "JobStatus",
     "Notebook",

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     job_retry_backoff_seconds: float = Field(10, validation_alias="SPEK_JOB_RETRY_BACKOFF_SECONDS")
 
     max_upload_mb: int = Field(200, validation_alias="SPEK_MAX_UPLOAD_MB")
+    max_document_mb: int = Field(100, validation_alias="SPEK_MAX_DOCUMENT_MB")
     # Where files live: "local" (<data dir>/files) or "s3"; credentials from the usual AWS_* variables.
     storage: Literal["local", "s3"] = Field("local", validation_alias="SPEK_STORAGE")
     s3_bucket: str | None = Field(None, validation_alias="SPEK_S3_BUCKET")
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     diarizer: str = Field("campp", validation_alias="SPEK_DIARIZER")
     pyannote_pipeline: str = Field("pyannote/speaker-diarization-3.1", validation_alias="SPEK_PYANNOTE_PIPELINE")
     hf_token: str | None = Field(None, validation_alias="HF_TOKEN")
+
+    # Text embeddings for search: "minilm" (English, the default), "e5-small" (multilingual), or a
+    # folder with a sentence-transformers model. Both packaged models come from PyPI wheels.
+    embedding_model: str = Field("minilm", validation_alias="SPEK_EMBEDDING_MODEL")
 
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")

@@ -37,6 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SPEK_PORT": str(port),
             "SPEK_WORKER_HEARTBEAT_SECONDS": "2",
             "SPEK_MAX_UPLOAD_MB": "5",
+            "SPEK_MAX_DOCUMENT_MB": "1",
         }
         processes = [spek_process("serve", env), spek_process("worker", env)]
         base_url = f"http://127.0.0.1:{port}"

@@ -92,19 +92,24 @@ UPLOAD = """mutation($file: Upload!, $input: RecordingInput) {
 PROGRESS = "subscription($job: ID!) { jobProgress(jobId: $job) { seq status stage progress etaSeconds message } }"
 
 
-def upload(client: GraphQLClient, token: str, path: Path, input: dict | None = None, name: str | None = None) -> dict:
-    """Upload a recording over GraphQL multipart; the whole response body."""
+def post_file(client: GraphQLClient, token: str, query: str, variables: dict, name: str, content: bytes) -> dict:
+    """A GraphQL multipart request with one file as `variables.file`; the whole response body."""
     response = client.http.post(
         "/graphql",
         data={
-            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None, "input": input}}),
+            "operations": json.dumps({"query": query, "variables": {**variables, "file": None}}),
             "map": json.dumps({"0": ["variables.file"]}),
         },
-        files={"0": (name or path.name, path.read_bytes(), "application/octet-stream")},
+        files={"0": (name, content, "application/octet-stream")},
         headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "1"},
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def upload(client: GraphQLClient, token: str, path: Path, input: dict | None = None, name: str | None = None) -> dict:
+    """Upload a recording over GraphQL multipart; the whole response body."""
+    return post_file(client, token, UPLOAD, {"input": input}, name or path.name, path.read_bytes())
 
 
 def transcribed(client: "GraphQLClient", stack: Any, token: str, path: Path, input: dict | None = None) -> str:

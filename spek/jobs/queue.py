@@ -15,6 +15,7 @@ from spek.settings import Settings
 
 class JobFunction(enum.StrEnum):
     TRANSCRIBE_RECORDING = "transcribe_recording"
+    PROCESS_DOCUMENT = "process_document"
 
 
 async def enqueue(queue: ArqRedis, function: JobFunction, job_id: uuid.UUID) -> None:

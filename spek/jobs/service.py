@@ -23,6 +23,12 @@ async def create_job(session: AsyncSession, user: User, kind: str) -> Job:
     return job
 
 
+def status_of(job: Job | None) -> JobStatus:
+    """Where the processing of a thing with this job stands; a thing without a job (never the case
+    today) is done."""
+    return job.status if job is not None else JobStatus.COMPLETED
+
+
 async def get_job(session: AsyncSession, user: User, job_id: uuid.UUID) -> Job:
     job = (await session.execute(select(Job).where(Job.id == job_id, Job.user_id == user.id))).scalar_one_or_none()
     if job is None:

@@ -5,7 +5,6 @@ speakers to words and segments → save.
 Each stage updates the Job row and appends a progress event.
 """
 
-import asyncio
 import tempfile
 import threading
 import time
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import anyio
 import anyio.from_thread
-import structlog
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,13 +27,12 @@ from spek.diarization import Diarizer, SpeakerCount
 from spek.diarization.assign import SpeakerSegment, assign_speakers
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
-from spek.jobs.retries import RetryLater, WorkerStopping, backoff_seconds, is_transient
+from spek.jobs.retries import WorkerStopping
+from spek.jobs.runner import run_job, stop_if_asked
 from spek.recordings.models import Recording
 from spek.recordings.options import RecordingOptions
 from spek.storage import Storage, SyncReader
 from spek.transcripts import service as transcripts
-
-log = structlog.get_logger("spek.pipeline")
 
 # Where each stage starts on the job's 0..1 progress scale.
 STAGE_START = {
@@ -62,77 +59,16 @@ class PipelineTools:
     scratch_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
 
 
-class Cancelled(Exception):
-    """The user cancelled the job; its CANCELLED event has been sent already."""
-
-
 async def transcribe_recording(tools: PipelineTools, job_id: uuid.UUID) -> None:
     """Run the pipeline once; RetryLater or WorkerStopping tell the queue to run it again."""
-    async with tools.sessionmaker() as session:
-        job = await session.get(Job, job_id)
-        recording = (await session.execute(select(Recording).where(Recording.job_id == job_id))).scalar_one_or_none()
-        if job is None or recording is None or job.status.is_terminal:
-            return  # deleted or cancelled meanwhile: nothing to do
-        job.attempts += 1
-        if job.attempts > tools.max_attempts:
-            # Earlier runs ended without a word: their worker was killed (out of memory, a crash).
-            await jobs.report(
-                session,
-                tools.redis,
-                job,
-                status=JobStatus.FAILED,
-                error=f"Transcription failed: the worker stopped during each of {tools.max_attempts} attempts "
-                f"(last in the {job.stage or 'first'} stage).",
-            )
-            return
-        try:
+
+    async def work(session: AsyncSession, job: Job) -> None:
+        query = select(Recording).where(Recording.job_id == job.id)
+        recording = (await session.execute(query)).scalar_one_or_none()
+        if recording is not None:  # else deleted meanwhile: nothing to do
             await _run(tools, session, job, recording)
-        except Cancelled:
-            log.info("pipeline.cancelled", job_id=str(job_id))
-        except (WorkerStopping, asyncio.CancelledError):
-            if not tools.stopping.is_set():
-                raise  # the user's cancelJob: ARQ aborted the task, the job is CANCELLED already
-            with anyio.CancelScope(shield=True):
-                await _hand_back(tools, session, job_id)
-            raise
-        except Exception as e:
-            await session.rollback()
-            job = await session.get_one(Job, job_id)
-            if is_transient(e) and job.attempts < tools.max_attempts:
-                delay = backoff_seconds(job.attempts, tools.retry_backoff_seconds)
-                log.warning("pipeline.retrying", job_id=str(job_id), attempt=job.attempts, delay=delay, error=repr(e))
-                await jobs.report(
-                    session,
-                    tools.redis,
-                    job,
-                    status=JobStatus.QUEUED,
-                    message=f"{_describe(e)}; trying again in {delay:.0f} s "
-                    f"(attempt {job.attempts + 1} of {tools.max_attempts})",
-                )
-                raise RetryLater(delay) from e
-            log.exception("pipeline.failed", job_id=str(job_id))
-            await jobs.report(
-                session, tools.redis, job, status=JobStatus.FAILED, error=f"Transcription failed: {_describe(e)}"
-            )
 
-
-async def _hand_back(tools: PipelineTools, session: AsyncSession, job_id: uuid.UUID) -> None:
-    """Back to the queue for another worker; a hand-back is not a failed attempt."""
-    await session.rollback()
-    job = await session.get_one(Job, job_id)
-    job.attempts -= 1
-    await jobs.report(
-        session,
-        tools.redis,
-        job,
-        status=JobStatus.QUEUED,
-        message="the worker is shutting down; another worker will continue",
-    )
-    log.info("pipeline.handed_back", job_id=str(job_id))
-
-
-def _describe(error: BaseException) -> str:
-    return str(error) or type(error).__name__
+    await run_job(tools, job_id, "Transcription", work)
 
 
 @dataclass
@@ -147,10 +83,7 @@ class _Run:
     audio: Samples
 
     async def stop_if_asked(self) -> None:
-        if await jobs.is_cancelled(self.tools.redis, self.job.id):
-            raise Cancelled
-        if self.tools.stopping.is_set():
-            raise WorkerStopping
+        await stop_if_asked(self.tools, self.job)
 
     async def begin(self, stage: str) -> None:
         """Start a stage: stop first if the user cancelled or the worker is shutting down."""

@@ -1,7 +1,6 @@
 """Recordings: upload (validated by what the file really holds), queries, all scoped to the user."""
 
 import uuid
-from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,24 +22,9 @@ from spek.recordings.models import Batch, Recording
 from spek.recordings.options import RecordingOptions
 from spek.storage import Storage, file_chunks
 from spek.transcripts import service as transcripts
+from spek.uploads import IncomingFile, UploadTools, spool
 
 MAX_BATCH_FILES = 10
-
-
-@dataclass
-class UploadTools:
-    """Where uploads go, and how big one may be."""
-
-    queue: ArqRedis
-    storage: Storage
-    scratch_dir: Path
-    max_upload_bytes: int
-
-
-@dataclass
-class IncomingFile:
-    filename: str
-    chunks: AsyncIterable[bytes]
 
 
 @dataclass
@@ -53,26 +37,12 @@ class _Received:
     info: MediaInfo
 
 
-async def _spool(chunks: AsyncIterable[bytes], path: Path, limit_bytes: int) -> int:
-    """Copy the upload to a scratch file chunk by chunk, refusing it as soon as it passes the limit."""
-    size = 0
-    async with await anyio.open_file(path, "wb") as out:
-        async for chunk in chunks:
-            size += len(chunk)
-            if size > limit_bytes:
-                raise PayloadTooLarge(f"The file is larger than the {limit_bytes // (1024 * 1024)} MB limit.")
-            await out.write(chunk)
-    if size == 0:
-        raise UnsupportedMedia("The file is empty.")
-    return size
-
-
 async def _receive(incoming: IncomingFile, scratch_dir: Path, limit_bytes: int) -> _Received:
-    filename = Path(incoming.filename or "recording").name[:255] or "recording"
+    filename = incoming.safe_name
     scratch = scratch_dir / f"upload-{uuid.uuid4().hex}"
     try:
         try:
-            size = await _spool(incoming.chunks, scratch, limit_bytes)
+            size = await spool(incoming.chunks, scratch, limit_bytes)
             info = await anyio.to_thread.run_sync(probe, scratch)
         except NotAudio as e:
             raise UnsupportedMedia(
@@ -201,11 +171,6 @@ async def get_batch(session: AsyncSession, user: User, batch_id: uuid.UUID) -> B
     if batch is None:
         raise NotFound(f"Batch {batch_id} not found.")
     return batch
-
-
-def recording_status(recording: Recording) -> JobStatus:
-    """Where the recording's processing stands; one without a job (never the case today) is done."""
-    return recording.job.status if recording.job is not None else JobStatus.COMPLETED
 
 
 def batch_state(batch: Batch) -> tuple[JobStatus, float]:

@@ -1,0 +1,19 @@
+"""Models a worker loads on first use and keeps: loading one takes longer than a short job."""
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Jobs load models from their worker threads; one at a time, so each model is loaded once.
+_loading = threading.Lock()
+
+
+def load_once(ctx: dict[str, Any], key: str, load: Callable[[], T]) -> T:
+    """`ctx[key]`, loaded by `load()` the first time."""
+    with _loading:
+        if key not in ctx:
+            ctx[key] = load()
+        model: T = ctx[key]
+        return model

@@ -1,0 +1,53 @@
+"""Text embeddings for search. Backends turn text into L2-normalized float32 vectors; ML only, no HTTP or SQL."""
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_MODEL = "minilm"
+# Texts embedded per forward pass: bounds memory on long lists, big enough to keep the CPU busy.
+BATCH_SIZE = 64
+
+
+class Embedder(Protocol):
+    name: str  # recorded with every vector: vectors of different models must never be compared
+    dimension: int
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """float32, shape (len(texts), dimension), each row of length 1."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """float32, shape (dimension,), length 1; comparable with embed_documents' rows by dot product."""
+        ...
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured model cannot run here (unknown name, missing package or folder); says what to do."""
+
+
+def create_embedder(model: str = DEFAULT_MODEL, threads: int = 0) -> Embedder:
+    """`model`: "minilm", "e5-small" or a sentence-transformers model folder; `threads`: 0 = the library's default."""
+    if model == "minilm":
+        from spek.embeddings.sentence_transformers_backend import (
+            MINILM_NAME,
+            SentenceTransformerEmbedder,
+            minilm_folder,
+        )
+
+        return SentenceTransformerEmbedder(minilm_folder(), MINILM_NAME, threads)
+    if model == "e5-small":
+        from spek.embeddings.e5 import E5Embedder
+
+        return E5Embedder(threads)
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        from spek.embeddings.sentence_transformers_backend import SentenceTransformerEmbedder
+
+        # The folder's own name (not where a link points): e.g. paraphrase-multilingual-MiniLM-L12-v2.
+        return SentenceTransformerEmbedder(folder, folder.absolute().name, threads)
+    raise EmbedderUnavailable(
+        "SPEK_EMBEDDING_MODEL must be 'minilm', 'e5-small' or the folder of a sentence-transformers model, "
+        f"not {model!r}."
+    )

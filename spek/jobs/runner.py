@@ -1,0 +1,115 @@
+"""One attempt at a job, whatever its kind: attempts counted, failures reported, shutdown survived.
+
+A job function (jobs/) calls `run_job` with the work to do; the work reports its own stages. Here:
+a job already finished or deleted is skipped; the attempt is counted, and a job whose earlier
+attempts all died with their worker fails; a cancel ends quietly; on worker shutdown the job goes
+back to the queue (not counted as an attempt); a transient failure is retried with backoff
+(`RetryLater`), any other fails the job with its message.
+"""
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import anyio
+import structlog
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from spek.jobs import service as jobs
+from spek.jobs.models import Job, JobStatus
+from spek.jobs.retries import RetryLater, WorkerStopping, backoff_seconds, is_transient
+
+log = structlog.get_logger("spek.jobs")
+
+
+class Cancelled(Exception):
+    """The user cancelled the job; its CANCELLED event has been sent already."""
+
+
+class RunnerTools(Protocol):
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    stopping: threading.Event  # set when the worker is shutting down
+    max_attempts: int
+    retry_backoff_seconds: float
+
+
+async def stop_if_asked(tools: RunnerTools, job: Job) -> None:
+    """Between steps: stop if the user cancelled the job or the worker is shutting down."""
+    if await jobs.is_cancelled(tools.redis, job.id):
+        raise Cancelled
+    if tools.stopping.is_set():
+        raise WorkerStopping
+
+
+async def run_job(
+    tools: RunnerTools, job_id: uuid.UUID, what: str, work: Callable[[AsyncSession, Job], Awaitable[None]]
+) -> None:
+    """Run `work` once for the job; `what` names it in errors ("Transcription failed: …")."""
+    async with tools.sessionmaker() as session:
+        job = await session.get(Job, job_id)
+        if job is None or job.status.is_terminal:
+            return  # deleted or cancelled meanwhile: nothing to do
+        job.attempts += 1
+        if job.attempts > tools.max_attempts:
+            # Earlier runs ended without a word: their worker was killed (out of memory, a crash).
+            await jobs.report(
+                session,
+                tools.redis,
+                job,
+                status=JobStatus.FAILED,
+                error=f"{what} failed: the worker stopped during each of {tools.max_attempts} attempts "
+                f"(last in the {job.stage or 'first'} stage).",
+            )
+            return
+        try:
+            await work(session, job)
+        except Cancelled:
+            log.info("job.cancelled", job_id=str(job_id))
+        except (WorkerStopping, asyncio.CancelledError):
+            if not tools.stopping.is_set():
+                raise  # the user's cancelJob: ARQ aborted the task, the job is CANCELLED already
+            with anyio.CancelScope(shield=True):
+                await _hand_back(tools, session, job_id)
+            raise
+        except Exception as e:
+            await session.rollback()
+            job = await session.get_one(Job, job_id)
+            if is_transient(e) and job.attempts < tools.max_attempts:
+                delay = backoff_seconds(job.attempts, tools.retry_backoff_seconds)
+                log.warning("job.retrying", job_id=str(job_id), attempt=job.attempts, delay=delay, error=repr(e))
+                await jobs.report(
+                    session,
+                    tools.redis,
+                    job,
+                    status=JobStatus.QUEUED,
+                    message=f"{_describe(e)}; trying again in {delay:.0f} s "
+                    f"(attempt {job.attempts + 1} of {tools.max_attempts})",
+                )
+                raise RetryLater(delay) from e
+            log.exception("job.failed", job_id=str(job_id))
+            await jobs.report(
+                session, tools.redis, job, status=JobStatus.FAILED, error=f"{what} failed: {_describe(e)}"
+            )
+
+
+async def _hand_back(tools: RunnerTools, session: AsyncSession, job_id: uuid.UUID) -> None:
+    """Back to the queue for another worker; a hand-back is not a failed attempt."""
+    await session.rollback()
+    job = await session.get_one(Job, job_id)
+    job.attempts -= 1
+    await jobs.report(
+        session,
+        tools.redis,
+        job,
+        status=JobStatus.QUEUED,
+        message="the worker is shutting down; another worker will continue",
+    )
+    log.info("job.handed_back", job_id=str(job_id))
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) or type(error).__name__
