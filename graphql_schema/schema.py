@@ -16,10 +16,11 @@ from graphql_schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from graphql_schema.documents import DocumentsMutation, DocumentsQuery
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.jobs import JobsMutation, JobsQuery, JobsSubscription
-from graphql_schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from graphql_schema.metrics import Metrics
 from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
+from graphql_schema.notes import NotesMutation, NotesQuery
 from graphql_schema.recordings import RecordingsMutation, RecordingsQuery
+from graphql_schema.search import SearchQuery
 from graphql_schema.transcripts import TranscriptsMutation, TranscriptsQuery
 from spek.errors import ErrorCode as ErrorCodeModel
 from spek.settings import Settings
@@ -35,7 +36,8 @@ Query = merge_types(
         TranscriptsQuery,
         JobsQuery,
         DocumentsQuery,
-        KnowledgeQuery,
+        SearchQuery,
+        NotesQuery,
         ChatQuery,
     ),
 )
@@ -48,7 +50,7 @@ Mutation = merge_types(
         TranscriptsMutation,
         JobsMutation,
         DocumentsMutation,
-        KnowledgeMutation,
+        NotesMutation,
         ChatMutation,
     ),
 )

@@ -133,7 +133,9 @@ class TranscriptsMutation:
     ) -> Segment:
         async with info.context.signed_in() as (session, user):
             return Segment.from_model(
-                await service.update_segment(session, user, parse_id(id), text=text, speaker=speaker)
+                await service.update_segment(
+                    session, info.context.services.redis, user, parse_id(id), text=text, speaker=speaker
+                )
             )
 
     @strawberry.mutation(description="Give a speaker a name; the label stays.")

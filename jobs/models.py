@@ -4,6 +4,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from spek.embeddings import Embedder, create_embedder
+from spek.settings import Settings
+
 T = TypeVar("T")
 
 # Jobs load models from their worker threads; one at a time, so each model is loaded once.
@@ -17,3 +20,9 @@ def load_once(ctx: dict[str, Any], key: str, load: Callable[[], T]) -> T:
             ctx[key] = load()
         model: T = ctx[key]
         return model
+
+
+def embedder(ctx: dict[str, Any]) -> Embedder:
+    """The text embedder (SPEK_EMBEDDING_MODEL), shared by every job that indexes for search."""
+    settings: Settings = ctx["settings"]
+    return load_once(ctx, "embedder", lambda: create_embedder(settings.embedding_model))

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from jobs.lease import run_leased
-from jobs.models import load_once
+from jobs.models import embedder, load_once
 from spek.asr.whisper import WhisperTranscriber
 from spek.diarization import Diarizer, create_diarizer
 from spek.recordings.pipeline import PipelineTools
@@ -42,9 +42,11 @@ async def transcribe_recording(ctx: dict[str, Any], job_id: str) -> None:
         ctx["storage"],
         lambda: _transcriber(ctx),
         lambda: _diarizer(ctx),
+        lambda: embedder(ctx),
         ctx["stopping"],
         settings.job_max_attempts,
         settings.job_retry_backoff_seconds,
+        make_notes=settings.notes_enabled,
         scratch_dir=settings.data_dir / "tmp",
     )
     await run_leased(ctx, run_pipeline(tools, uuid.UUID(job_id)))

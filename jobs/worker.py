@@ -10,7 +10,9 @@ from arq.worker import Function, Worker, func
 
 from jobs.documents import process_document
 from jobs.housekeeping import purge_expired_refresh_tokens
+from jobs.notes import make_note
 from jobs.recordings import transcribe_recording
+from jobs.search import index_everyone, index_search_entries
 from spek.db import create_engine, create_sessionmaker
 from spek.jobs.queue import JobFunction
 from spek.settings import Settings
@@ -22,6 +24,9 @@ log = structlog.get_logger("spek.worker")
 FUNCTIONS: dict[JobFunction, Function] = {
     JobFunction.TRANSCRIBE_RECORDING: func(transcribe_recording, name=JobFunction.TRANSCRIBE_RECORDING.value),
     JobFunction.PROCESS_DOCUMENT: func(process_document, name=JobFunction.PROCESS_DOCUMENT.value),
+    # keep_result=0: a finished job's id is free at once for the user's next change.
+    JobFunction.MAKE_NOTE: func(make_note, name=JobFunction.MAKE_NOTE.value),
+    JobFunction.INDEX_SEARCH: func(index_search_entries, name=JobFunction.INDEX_SEARCH.value, keep_result=0),
 }
 
 
@@ -54,7 +59,10 @@ def create_worker(settings: Settings) -> Worker:
         max_tries=1000,
         max_jobs=settings.worker_jobs,
         allow_abort_jobs=True,  # cancelJob
-        cron_jobs=[cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True)],
+        cron_jobs=[
+            cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True),
+            cron(index_everyone, second=40),  # every minute
+        ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),

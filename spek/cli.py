@@ -45,6 +45,36 @@ def check_worker(settings: Settings) -> None:
         sys.exit("no live worker heartbeat")
 
 
+def reindex(settings: Settings) -> None:
+    """Queue the embedding of every search entry that has no vector of the configured model."""
+    import asyncio
+
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    from spek.db import create_engine, create_sessionmaker
+    from spek.embeddings import model_name
+    from spek.jobs.queue import JobFunction
+    from spek.search import index
+
+    if not settings.database_url or not settings.redis_url:
+        sys.exit("spek reindex needs DATABASE_URL and REDIS_URL (it asks the running workers to do the work).")
+    database_url, redis_url = settings.database_url, settings.redis_url
+
+    async def queue() -> int:
+        engine = create_engine(database_url)
+        async with create_sessionmaker(engine)() as session:
+            pending = await index.count_pending(session, model_name(settings.embedding_model))
+        await engine.dispose()
+        redis = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=settings.queue_name)
+        await redis.enqueue_job(JobFunction.INDEX_SEARCH.value, _job_id="index:everyone")
+        await redis.aclose()
+        return pending
+
+    pending = asyncio.run(queue())
+    print(f"{pending} search entries to embed with {model_name(settings.embedding_model)}; the workers are on it.")
+
+
 def migrate(database_url: str | None, revision: str = "head") -> None:
     from spek import migrate as migrations
 
@@ -127,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="run the API (needs DATABASE_URL and REDIS_URL)")
     worker_parser = commands.add_parser("worker", help="run one ARQ worker (needs DATABASE_URL and REDIS_URL)")
     worker_parser.add_argument("--check", action="store_true", help="only check that a worker is alive; exit 1 if not")
+    commands.add_parser("reindex", help="embed every search entry again with SPEK_EMBEDDING_MODEL, in the workers")
     migrate_parser = commands.add_parser("migrate", help="apply database migrations (needs DATABASE_URL)")
     migrate_parser.add_argument("revision", nargs="?", default="head")
     args = parser.parse_args(argv)
@@ -139,5 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command == "worker":
         check_worker(settings) if args.check else worker(settings)
+    elif args.command == "reindex":
+        reindex(settings)
     elif args.command == "migrate":
         migrate(settings.database_url, args.revision)

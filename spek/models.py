@@ -3,10 +3,12 @@
 from spek.accounts.models import RefreshToken, User
 from spek.audit import AuditEvent
 from spek.db import Base
-from spek.documents.models import Document, DocumentChunk
+from spek.documents.models import Document
 from spek.jobs.models import Job, JobStatus
 from spek.notebooks.models import Notebook, Page, Section, Tag, page_tags
+from spek.notes.models import Note, note_tags
 from spek.recordings.models import Batch, Recording
+from spek.search.models import SearchEntry
 from spek.transcripts.models import Segment, Transcript
 
 __all__ = [
@@ -14,17 +16,19 @@ __all__ = [
     "Base",
     "Batch",
     "Document",
-    "DocumentChunk",
     "Job",
     "JobStatus",
+    "Note",
     "Notebook",
     "Page",
     "Recording",
     "RefreshToken",
+    "SearchEntry",
     "Section",
     "Segment",
     "Transcript",
     "Tag",
     "User",
+    "note_tags",
     "page_tags",
 ]

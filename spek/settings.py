@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     # folder with a sentence-transformers model. Both packaged models come from PyPI wheels.
     embedding_model: str = Field("minilm", validation_alias="SPEK_EMBEDDING_MODEL")
 
+    # Notes from transcripts: an LLM writes each one after transcription.
+    notes_enabled: bool = Field(True, validation_alias="SPEK_NOTES")
+    # "local": llama.cpp on a GGUF model shipped in a PyPI wheel (offline); "openai": any OpenAI-compatible
+    # server (Ollama, vLLM, llama.cpp server, LM Studio) at SPEK_LLM_BASE_URL; "gemini": Google Gemini.
+    llm_provider: Literal["local", "openai", "gemini"] = Field("local", validation_alias="SPEK_LLM_PROVIDER")
+    # local: "qwen2.5-0.5b", "smollm2-135m" or a .gguf path; openai / gemini: the model name.
+    llm_model: str = Field("qwen2.5-0.5b", validation_alias="SPEK_LLM_MODEL")
+    llm_base_url: str | None = Field(None, validation_alias="SPEK_LLM_BASE_URL")
+    llm_api_key: str | None = Field(None, validation_alias="SPEK_LLM_API_KEY")
+    gemini_api_key: str | None = Field(None, validation_alias="GEMINI_API_KEY")
+    # One thread keeps its speed when the API and Whisper share the cores; more collapse under contention.
+    llm_threads: int = Field(1, validation_alias="SPEK_LLM_THREADS")
+
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")
 

@@ -1,6 +1,7 @@
 """One real Spek stack per test session: embedded PostgreSQL and Redis, the API and a worker."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,9 @@ class Stack:
     postgres: EmbeddedPostgres
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("spek-data")
+@contextmanager
+def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
+    """Embedded PostgreSQL and Redis, migrated, with the API and one worker; `settings` add to the environment."""
     postgres, redis = EmbeddedPostgres(data_dir / "postgres"), EmbeddedRedis(data_dir / "redis")
     processes = []
     try:
@@ -38,6 +39,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SPEK_WORKER_HEARTBEAT_SECONDS": "2",
             "SPEK_MAX_UPLOAD_MB": "5",
             "SPEK_MAX_DOCUMENT_MB": "1",
+            # Notes are asked for (regenerateNote) by the tests that want them: an LLM run after every
+            # transcription would hold up the one worker.
+            "SPEK_NOTES": "false",
+            **settings,
         }
         processes = [spek_process("serve", env), spek_process("worker", env)]
         base_url = f"http://127.0.0.1:{port}"
@@ -50,6 +55,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             wait_for_exit(process, 20)
         redis.stop()
         postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("spek-data")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -176,3 +176,13 @@ def sql(database_url: str, statement: str, **params: Any) -> list[tuple]:
             await engine.dispose()
 
     return run_async(run())
+
+
+def embedded(stack, account: Account) -> None:
+    """Wait until the worker has embedded every entry of the account (they are searchable by words at once)."""
+    deadline = time.monotonic() + 90
+    while sql(
+        stack.database_url, "SELECT count(*) FROM search_entries WHERE user_id = :u AND embedding IS NULL", u=account.id
+    ) != [(0,)]:
+        assert time.monotonic() < deadline, "the search index was not embedded in 90 s"
+        time.sleep(0.5)

@@ -39,8 +39,8 @@ def upload_document(
 def chunk_rows(stack, document_id: str) -> list[tuple]:
     return sql(
         stack.database_url,
-        "SELECT index, page, heading, text, embedding_model, vector_dims(embedding), user_id::text "
-        "FROM document_chunks WHERE document_id = :d ORDER BY index",
+        "SELECT position, page, heading, text, embedding_model, vector_dims(embedding), user_id::text "
+        "FROM search_entries WHERE kind = 'DOCUMENT' AND parent_id = :d ORDER BY position",
         d=document_id,
     )
 
@@ -48,7 +48,7 @@ def chunk_rows(stack, document_id: str) -> list[tuple]:
 def leftovers(stack, account: Account) -> tuple[int, int, int, list[Path]]:
     [(documents, chunks, document_jobs)] = sql(
         stack.database_url,
-        "SELECT (SELECT count(*) FROM documents WHERE user_id = :u), (SELECT count(*) FROM document_chunks WHERE user_id = :u),"
+        "SELECT (SELECT count(*) FROM documents WHERE user_id = :u), (SELECT count(*) FROM search_entries WHERE user_id = :u AND kind = 'DOCUMENT'),"
         " (SELECT count(*) FROM jobs WHERE user_id = :u AND kind = 'document')",
         u=account.id,
     )

@@ -49,9 +49,9 @@ def test_syntax_and_validation_errors_are_bad_user_input(client: GraphQLClient, 
 
 
 def test_unbuilt_parts_of_the_contract_say_so(client: GraphQLClient, alice: Account) -> None:
-    body = client.execute("{ notes { id } }", token=alice.access_token)
+    body = client.execute("{ conversations { id } }", token=alice.access_token)
     assert body["errors"][0]["extensions"]["code"] == "NOT_IMPLEMENTED"
-    assert "notes" in body["errors"][0]["message"]
+    assert "conversations" in body["errors"][0]["message"]
 
 
 def test_no_internals_in_any_error(client: GraphQLClient, alice: Account) -> None:

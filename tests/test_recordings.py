@@ -47,6 +47,7 @@ def test_upload_is_transcribed_with_live_progress(client: GraphQLClient, stack, 
         "transcribing",
         "diarizing",
         "saving",
+        "indexing",
     ]
 
     done = client.data(RECORDING, {"id": recording["id"]}, alice.access_token)["recording"]

@@ -10,14 +10,12 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from spek.documents.models import Document, DocumentChunk
+from spek.documents.models import Document
 from spek.embeddings import Embedder
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
-from spek.jobs.runner import run_job, stop_if_asked
-
-# Chunks embedded per step: a progress event and a cancel check each time.
-BATCH = 32
+from spek.jobs.runner import begin_stage, run_job, stop_if_asked
+from spek.search import index
 
 
 @dataclass
@@ -42,32 +40,14 @@ async def process_document(tools: DocumentTools, job_id: uuid.UUID) -> None:
 
 
 async def _embed(tools: DocumentTools, session: AsyncSession, job: Job, document: Document) -> None:
-    await stop_if_asked(tools, job)
-    await jobs.report(session, tools.redis, job, status=JobStatus.RUNNING, stage="embedding", progress=0.05)
+    await begin_stage(tools, session, job, "embedding", 0.05)
     embedder = await anyio.to_thread.run_sync(tools.embedder)
-    # Chunks a killed earlier attempt embedded with this model are kept; the rest are done now.
-    query = (
-        select(DocumentChunk)
-        .where(DocumentChunk.document_id == document.id)
-        .where((DocumentChunk.embedding_model.is_(None)) | (DocumentChunk.embedding_model != embedder.name))
-        .order_by(DocumentChunk.index)
-    )
-    pending = list((await session.execute(query)).scalars())
-    for done in range(0, len(pending), BATCH):
+
+    async def on_batch(done: int, total: int) -> None:
+        await jobs.report(session, tools.redis, job, progress=0.05 + 0.9 * done / total)
         await stop_if_asked(tools, job)
-        batch = pending[done : done + BATCH]
-        vectors = await anyio.to_thread.run_sync(embedder.embed_documents, [c.text for c in batch])
-        for chunk, vector in zip(batch, vectors):
-            chunk.embedding = vector.tolist()
-            chunk.embedding_model = embedder.name
-        # report() commits: each batch's vectors are saved with its progress event.
-        progress = 0.05 + 0.9 * (done + len(batch)) / len(pending)
-        await jobs.report(session, tools.redis, job, progress=progress)
-    await jobs.report(
-        session,
-        tools.redis,
-        job,
-        status=JobStatus.COMPLETED,
-        stage="embedding",
-        message=f"{document.chunk_count} chunks",
-    )
+
+    # Passages a killed earlier attempt embedded with this model are kept; the rest are done now.
+    await index.embed_pending(session, embedder, parent_id=document.id, on_batch=on_batch)
+    message = f"{document.chunk_count} passages ready for search"
+    await jobs.report(session, tools.redis, job, status=JobStatus.COMPLETED, stage="embedding", message=message)

@@ -17,11 +17,14 @@ from spek import audit
 from spek.accounts.models import User
 from spek.documents.chunking import chunk
 from spek.documents.extract import extract
-from spek.documents.models import Document, DocumentChunk
+from spek.documents.models import Document
 from spek.errors import BadUserInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from spek.jobs import service as jobs
 from spek.jobs.queue import JobFunction, enqueue
 from spek.notebooks import service as notebooks
+from spek.search import index
+from spek.search.index import Passage
+from spek.search.models import SearchKind
 from spek.storage import Storage, file_chunks
 from spek.uploads import IncomingFile, UploadTools, spool
 
@@ -61,12 +64,8 @@ async def upload_document(
         )
         session.add(document)
         await session.flush()
-        session.add_all(
-            DocumentChunk(
-                document_id=document.id, user_id=user.id, index=c.index, text=c.text, page=c.page, heading=c.heading
-            )
-            for c in chunks
-        )
+        passages = [Passage(uuid.uuid4(), c.text, position=c.index, heading=c.heading, page=c.page) for c in chunks]
+        await index.replace_entries(session, user.id, SearchKind.DOCUMENT, document.id, title, passages)
         audit.record(session, user.id, "document.upload", "document", document.id, filename=filename, size=size)
         await session.commit()
     except BaseException:
@@ -104,11 +103,12 @@ async def list_documents(session: AsyncSession, user: User, limit: int, offset: 
 async def delete_document(
     session: AsyncSession, queue: ArqRedis, storage: Storage, user: User, document_id: uuid.UUID
 ) -> bool:
-    """Delete the document, its chunks and their vectors, and its file; a job still running is cancelled first."""
+    """Delete the document, its passages and their vectors, and its file; a running job is cancelled first."""
     document = await get_document(session, user, document_id)
     if document.job is not None and not document.job.status.is_terminal:
         await jobs.cancel_job(session, queue, user, document.job.id)
-    await session.delete(document)  # the chunks go with it (ON DELETE CASCADE)
+    await session.delete(document)
+    await index.remove_parent(session, SearchKind.DOCUMENT, document.id)
     audit.record(session, user.id, "document.delete", "document", document_id, filename=document.filename)
     await session.commit()
     await storage.delete(document.storage_key)

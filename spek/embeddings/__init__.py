@@ -27,6 +27,19 @@ class EmbedderUnavailable(RuntimeError):
     """The configured model cannot run here (unknown name, missing package or folder); says what to do."""
 
 
+def model_name(model: str) -> str:
+    """The name that vectors of `model` (a SPEK_EMBEDDING_MODEL value) are stored under, without loading it."""
+    if model == "minilm":
+        from spek.embeddings.sentence_transformers_backend import MINILM_NAME
+
+        return MINILM_NAME
+    if model == "e5-small":
+        from spek.embeddings.e5 import E5_NAME
+
+        return E5_NAME
+    return Path(model).expanduser().absolute().name
+
+
 def create_embedder(model: str = DEFAULT_MODEL, threads: int = 0) -> Embedder:
     """`model`: "minilm", "e5-small" or a sentence-transformers model folder; `threads`: 0 = the library's default."""
     if model == "minilm":
@@ -46,7 +59,7 @@ def create_embedder(model: str = DEFAULT_MODEL, threads: int = 0) -> Embedder:
         from spek.embeddings.sentence_transformers_backend import SentenceTransformerEmbedder
 
         # The folder's own name (not where a link points): e.g. paraphrase-multilingual-MiniLM-L12-v2.
-        return SentenceTransformerEmbedder(folder, folder.absolute().name, threads)
+        return SentenceTransformerEmbedder(folder, model_name(model), threads)
     raise EmbedderUnavailable(
         "SPEK_EMBEDDING_MODEL must be 'minilm', 'e5-small' or the folder of a sentence-transformers model, "
         f"not {model!r}."

@@ -30,11 +30,18 @@ class Cancelled(Exception):
 
 
 class RunnerTools(Protocol):
-    sessionmaker: async_sessionmaker[AsyncSession]
-    redis: Redis
-    stopping: threading.Event  # set when the worker is shutting down
-    max_attempts: int
-    retry_backoff_seconds: float
+    """What any job's tools give the runner (read-only, so each kind's tools may narrow the types)."""
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def redis(self) -> Redis: ...
+    @property
+    def stopping(self) -> threading.Event: ...  # set when the worker is shutting down
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def retry_backoff_seconds(self) -> float: ...
 
 
 async def stop_if_asked(tools: RunnerTools, job: Job) -> None:
@@ -43,6 +50,14 @@ async def stop_if_asked(tools: RunnerTools, job: Job) -> None:
         raise Cancelled
     if tools.stopping.is_set():
         raise WorkerStopping
+
+
+async def begin_stage(tools: RunnerTools, session: AsyncSession, job: Job, stage: str, progress: float) -> None:
+    """Start a stage of the work: stop first if asked to, then tell subscribers."""
+    await stop_if_asked(tools, job)
+    # The status is written once: a later write could undo a cancel that came in meanwhile.
+    status = None if job.status is JobStatus.RUNNING else JobStatus.RUNNING
+    await jobs.report(session, tools.redis, job, status=status, stage=stage, progress=progress)
 
 
 async def run_job(

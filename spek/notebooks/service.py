@@ -3,6 +3,7 @@
 import hashlib
 import uuid
 
+from arq.connections import ArqRedis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -10,7 +11,11 @@ from sqlalchemy.orm import selectinload
 from spek import audit
 from spek.accounts.models import User
 from spek.errors import BadUserInput, NotFound
+from spek.jobs.queue import enqueue_indexing
 from spek.notebooks.models import Notebook, Page, Section, Tag
+from spek.search import index
+from spek.search.index import Passage
+from spek.search.models import SearchKind
 
 MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -99,6 +104,7 @@ async def update_notebook(
 async def delete_notebook(session: AsyncSession, user: User, notebook_id: uuid.UUID) -> bool:
     notebook = await get_notebook(session, user, notebook_id)
     await session.delete(notebook)
+    await index.remove_parent(session, SearchKind.PAGE, notebook_id)
     audit.record(session, user.id, "notebook.delete", "notebook", notebook_id, title=notebook.title)
     await session.commit()
     return True
@@ -133,7 +139,7 @@ async def get_page(session: AsyncSession, user: User, page_id: uuid.UUID) -> Pag
     return page
 
 
-async def _resolve_tags(session: AsyncSession, user: User, names: list[str]) -> list[Tag]:
+async def resolve_tags(session: AsyncSession, user: User, names: list[str]) -> list[Tag]:
     cleaned: list[str] = []
     for name in names:
         name = name.strip()
@@ -158,8 +164,15 @@ async def _resolve_tags(session: AsyncSession, user: User, names: list[str]) -> 
     return tags
 
 
+async def _index_page(session: AsyncSession, user: User, page: Page) -> None:
+    """Searchable by its words at once (the database keeps the text vector), by meaning once embedded."""
+    passage = Passage(page.id, f"{page.title}\n\n{page.content}".strip())
+    await index.put_entry(session, user.id, SearchKind.PAGE, page.notebook_id, page.title, passage)
+
+
 async def create_page(
     session: AsyncSession,
+    queue: ArqRedis,
     user: User,
     notebook_id: uuid.UUID,
     section_id: uuid.UUID | None,
@@ -176,17 +189,20 @@ async def create_page(
         section_id=section_id,
         title=clean_title(title),
         content=content or "",
-        tags=await _resolve_tags(session, user, tags or []),
+        tags=await resolve_tags(session, user, tags or []),
     )
     session.add(page)
     await session.flush()
+    await _index_page(session, user, page)
     audit.record(session, user.id, "page.create", "page", page.id)
     await session.commit()
+    await enqueue_indexing(queue, user.id)
     return page
 
 
 async def update_page(
     session: AsyncSession,
+    queue: ArqRedis,
     user: User,
     page_id: uuid.UUID,
     title: str | None,
@@ -200,15 +216,18 @@ async def update_page(
         _check_length(content, MAX_CONTENT_LENGTH, "content")
         page.content = content
     if tags is not None:
-        page.tags = await _resolve_tags(session, user, tags)
+        page.tags = await resolve_tags(session, user, tags)
+    await _index_page(session, user, page)
     audit.record(session, user.id, "page.update", "page", page.id)
     await session.commit()
+    await enqueue_indexing(queue, user.id)
     return await get_page(session, user, page_id)
 
 
 async def delete_page(session: AsyncSession, user: User, page_id: uuid.UUID) -> bool:
     page = await get_page(session, user, page_id)
     await session.delete(page)
+    await index.remove(session, page_id)
     audit.record(session, user.id, "page.delete", "page", page_id, title=page.title)
     await session.commit()
     return True

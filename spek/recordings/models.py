@@ -29,6 +29,8 @@ class Recording(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     notebook_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("notebooks.id", ondelete="SET NULL"), index=True)
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    # The latest run that made (or is making) the recording's note.
+    note_job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
@@ -42,7 +44,8 @@ class Recording(IdMixin, Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
-    job: Mapped[Job | None] = relationship(lazy="raise_on_sql")
+    job: Mapped[Job | None] = relationship(foreign_keys=[job_id], lazy="raise_on_sql")
+    note_job: Mapped[Job | None] = relationship(foreign_keys=[note_job_id], lazy="raise_on_sql")
     transcript: Mapped["Transcript | None"] = relationship(
         back_populates="recording", cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
     )

@@ -1,7 +1,7 @@
 """The transcription pipeline a worker runs for one recording, in named stages that report progress.
 
 decode (into a scratch file) → normalize loudness → detect speech → transcribe → diarize → assign
-speakers to words and segments → save.
+speakers to words and segments → save → index (embed the segments for search).
 Each stage updates the Job row and appends a progress event.
 """
 
@@ -15,22 +15,26 @@ from pathlib import Path
 
 import anyio
 import anyio.from_thread
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from spek.accounts.models import User
 from spek.asr.whisper import Transcription, WhisperTranscriber
 from spek.audio.loudness import normalize
 from spek.audio.samples import Samples
 from spek.audio.vad import SpeechRegion, detect_speech
 from spek.diarization import Diarizer, SpeakerCount
 from spek.diarization.assign import SpeakerSegment, assign_speakers
+from spek.embeddings import Embedder
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
 from spek.jobs.retries import WorkerStopping
-from spek.jobs.runner import run_job, stop_if_asked
+from spek.jobs.runner import begin_stage, run_job, stop_if_asked
+from spek.notes import service as notes
 from spek.recordings.models import Recording
 from spek.recordings.options import RecordingOptions
+from spek.search import index
 from spek.storage import Storage, SyncReader
 from spek.transcripts import service as transcripts
 
@@ -42,19 +46,22 @@ STAGE_START = {
     "transcribing": 0.1,
     "diarizing": 0.8,
     "saving": 0.95,
+    "indexing": 0.97,
 }
 
 
 @dataclass
 class PipelineTools:
     sessionmaker: async_sessionmaker[AsyncSession]
-    redis: Redis
+    redis: ArqRedis
     storage: Storage
     transcriber: Callable[[], WhisperTranscriber]
     diarizer: Callable[[], Diarizer]
+    embedder: Callable[[], Embedder]
     stopping: threading.Event  # set when the worker is shutting down
     max_attempts: int = 3
     retry_backoff_seconds: float = 10.0
+    make_notes: bool = True  # queue the note job when the transcript is ready
     # Decoded audio waits here (unnamed, encrypted) while a job runs: the worker passes `<data dir>/tmp`.
     scratch_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
 
@@ -86,13 +93,7 @@ class _Run:
         await stop_if_asked(self.tools, self.job)
 
     async def begin(self, stage: str) -> None:
-        """Start a stage: stop first if the user cancelled or the worker is shutting down."""
-        await self.stop_if_asked()
-        # The status is written once: a later write could undo a cancel that came in meanwhile.
-        status = None if self.job.status is JobStatus.RUNNING else JobStatus.RUNNING
-        await jobs.report(
-            self.session, self.tools.redis, self.job, status=status, stage=stage, progress=STAGE_START[stage]
-        )
+        await begin_stage(self.tools, self.session, self.job, stage, STAGE_START[stage])
 
 
 async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording: Recording) -> None:
@@ -105,6 +106,7 @@ async def _run(tools: PipelineTools, session: AsyncSession, job: Job, recording:
         transcription = await _transcribe(run, speech)
         segments = await _diarize(run, transcription, speech)
         await _save(run, transcription, segments)
+        await _index(run)
 
 
 async def _decode(run: _Run) -> None:
@@ -178,6 +180,16 @@ async def _diarize(run: _Run, transcription: Transcription, speech: list[SpeechR
 async def _save(run: _Run, transcription: Transcription, segments: list[SpeakerSegment]) -> None:
     await run.begin("saving")
     await transcripts.save_transcript(run.session, run.recording, transcription, segments)
+
+
+async def _index(run: _Run) -> None:
+    """Embed the new segments for search by meaning (search by words finds them already)."""
+    await run.begin("indexing")
+    embedder = await anyio.to_thread.run_sync(run.tools.embedder)
+    await index.embed_pending(run.session, embedder, parent_id=run.recording.id)
     await jobs.report(
-        run.session, run.tools.redis, run.job, status=JobStatus.COMPLETED, stage="saving", message="transcript ready"
+        run.session, run.tools.redis, run.job, status=JobStatus.COMPLETED, stage="indexing", message="transcript ready"
     )
+    if run.tools.make_notes:
+        user = await run.session.get_one(User, run.recording.user_id)
+        await notes.start_note_job(run.session, run.tools.redis, user, run.recording)

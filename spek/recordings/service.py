@@ -164,7 +164,7 @@ async def get_batch(session: AsyncSession, user: User, batch_id: uuid.UUID) -> B
     query = (
         select(Batch)
         .where(Batch.id == batch_id, Batch.user_id == user.id)
-        .options(selectinload(Batch.recordings).joinedload(Recording.job))
+        .options(selectinload(Batch.recordings).options(joinedload(Recording.job), joinedload(Recording.note_job)))
         .execution_options(populate_existing=True)
     )
     batch = (await session.execute(query)).scalar_one_or_none()
@@ -218,6 +218,7 @@ async def delete_recording(
     recording = await get_recording(session, user, recording_id)
     if recording.job is not None and not recording.job.status.is_terminal:
         await jobs.cancel_job(session, queue, user, recording.job.id)
+    await transcripts.delete_transcript_of(session, recording.id)
     await session.delete(recording)
     audit.record(session, user.id, "recording.delete", "recording", recording_id, filename=recording.filename)
     await session.commit()
@@ -227,7 +228,11 @@ async def delete_recording(
 
 def _recordings(user: User) -> Select[Recording]:
     """The user's recordings, each with its job (every reader shows where its processing stands)."""
-    return select(Recording).where(Recording.user_id == user.id).options(joinedload(Recording.job))
+    return (
+        select(Recording)
+        .where(Recording.user_id == user.id)
+        .options(joinedload(Recording.job), joinedload(Recording.note_job))
+    )
 
 
 async def get_recording(session: AsyncSession, user: User, recording_id: uuid.UUID) -> Recording:

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import asdict, dataclass
 
+from arq.connections import ArqRedis
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,7 +14,11 @@ from spek.asr.whisper import Transcription
 from spek.db import utcnow
 from spek.diarization.assign import SpeakerSegment
 from spek.errors import BadUserInput, NotFound
+from spek.jobs.queue import enqueue_indexing
 from spek.recordings.models import Recording
+from spek.search import index
+from spek.search.index import Passage
+from spek.search.models import SearchKind
 from spek.transcripts import search
 from spek.transcripts.document import DocumentWord, TranscriptDocument, document_of
 from spek.transcripts.exports import ExportFile, render_export
@@ -72,6 +77,7 @@ async def save_transcript(
         speakers=[{"label": label, "name": None} for label in labels],
         segments=[
             Segment(
+                id=uuid.uuid4(),  # known now: the search index names segments by id
                 index=i,
                 start=s.start,
                 end=s.end,
@@ -82,17 +88,22 @@ async def save_transcript(
             for i, s in enumerate(segments)
         ],
     )
+    passages = [Passage(s.id, s.text, position=s.index, start=s.start, end=s.end) for s in transcript.segments]
     async with session.begin():
         await delete_transcript_of(session, recording.id)
         session.add(transcript)
+        await index.replace_entries(
+            session, recording.user_id, SearchKind.TRANSCRIPT, recording.id, recording.title, passages
+        )
         if recording.duration_seconds is None:
             recording.duration_seconds = result.duration_seconds
     return transcript
 
 
 async def delete_transcript_of(session: AsyncSession, recording_id: uuid.UUID) -> None:
-    """Delete the recording's transcript, if it has one, in the caller's transaction."""
+    """Delete the recording's transcript, if it has one, and its search entries, in the caller's transaction."""
     await session.execute(delete(Transcript).where(Transcript.recording_id == recording_id))
+    await index.remove_parent(session, SearchKind.TRANSCRIPT, recording_id)
 
 
 async def _segment(session: AsyncSession, user: User, segment_id: uuid.UUID) -> tuple[Transcript, Segment]:
@@ -118,7 +129,12 @@ def _check_label(transcript: Transcript, label: str) -> None:
 
 
 async def update_segment(
-    session: AsyncSession, user: User, segment_id: uuid.UUID, text: str | None = None, speaker: str | None = None
+    session: AsyncSession,
+    queue: ArqRedis,
+    user: User,
+    segment_id: uuid.UUID,
+    text: str | None = None,
+    speaker: str | None = None,
 ) -> Segment:
     """Change a segment's text (its word timings follow, see spek.transcripts.words) or speaker label."""
     if text is None and speaker is None:
@@ -135,6 +151,7 @@ async def update_segment(
         words = retime([DocumentWord(**w) for w in segment.words], text, segment.start, segment.end)
         changes["text"] = {"from": segment.text, "to": text}
         segment.text = text
+        await index.set_text(session, segment.id, text)
         segment.words = [asdict(w) for w in words]
     if speaker is not None and speaker != segment.speaker:
         changes["speaker"] = {"from": segment.speaker, "to": speaker}
@@ -145,6 +162,8 @@ async def update_segment(
             session, user.id, "segment.update", "segment", segment.id, transcript_id=str(transcript.id), **changes
         )
         await session.commit()
+        if "text" in changes:
+            await enqueue_indexing(queue, user.id)
     return segment
 
 

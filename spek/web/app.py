@@ -23,6 +23,7 @@ from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
 from spek.links import SignedLinks
+from spek.search.query_embedder import QueryEmbedder
 from spek.settings import Settings
 from spek.storage import create_storage
 from spek.web import downloads
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             storage=storage,
             links=SignedLinks(load_signing_secret(settings), settings.signed_url_ttl_seconds),
+            query_embedder=QueryEmbedder(settings.embedding_model),
         )
         log.info("api.started")
         try:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens
 from spek.links import SignedLinks
+from spek.search.query_embedder import QueryEmbedder
 from spek.settings import Settings
 from spek.storage import Storage
 
@@ -20,6 +21,7 @@ class Services:
     token_policy: TokenPolicy
     storage: Storage
     links: SignedLinks  # audioUrl, exportTranscript
+    query_embedder: QueryEmbedder  # search by meaning
 
     @property
     def access_tokens(self) -> AccessTokens:

@@ -71,7 +71,7 @@ def test_upload_progress_is_live_with_stage_names_until_done(workspace: Page) ->
     assert finished(item) == "COMPLETED", item.inner_text()
     expect(item.locator(".state")).to_have_text("Completed · 100 %")
     expect(item.locator("progress")).to_have_js_property("value", 100)
-    stages = ["Decoding", "Normalizing", "Detecting speech", "Transcribing", "Diarizing", "Saving"]
+    stages = ["Decoding", "Normalizing", "Detecting speech", "Transcribing", "Diarizing", "Saving", "Indexing"]
     expect(item.locator(".stages li")).to_have_text(stages)
     expect(item.locator(".stages li.done")).to_have_count(len(stages))
 

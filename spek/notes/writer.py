@@ -1,0 +1,174 @@
+"""An LLM writes a note from a transcript: one pass when it fits the model's context, else map-reduce.
+
+Pure: a transcript's turns in, a `NoteDraft` out; no SQL. The model answers in JSON constrained by a
+schema (arrays bounded with maxItems, which small models need to stop), and everything it says is
+checked and tidied here: 2–3 sentence summary, 3–5 tags reusing the user's own, Markdown built by us.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from spek.llm import LLM, ChatMessage
+
+MAX_OUTPUT_TOKENS = 700
+TEMPERATURE = 0.2
+MIN_TAGS, MAX_TAGS = 3, 5
+LANGUAGES = {
+    "en": "English", "ru": "Russian", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "uk": "Ukrainian", "tr": "Turkish", "zh": "Chinese",
+    "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "hi": "Hindi",
+}  # fmt: skip
+
+_LIST = {"type": "array", "items": {"type": "string", "maxLength": 200}}
+POINTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "key_points": {**_LIST, "maxItems": 8},
+        "decisions": {**_LIST, "maxItems": 5},
+        "action_items": {**_LIST, "maxItems": 5},
+    },
+    "required": ["key_points", "decisions", "action_items"],
+}
+NOTE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 80},
+        "summary": {"type": "string", "maxLength": 600},
+        **POINTS_SCHEMA["properties"],
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 30}, "maxItems": MAX_TAGS},
+    },
+    "required": ["title", "summary", "key_points", "decisions", "action_items", "tags"],
+}
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str | None  # the name people read ("Anna", "Speaker 2"); None without diarization
+    start: float
+    text: str
+
+    def line(self) -> str:
+        minutes, seconds = divmod(int(self.start), 60)
+        return f"[{minutes:02d}:{seconds:02d}] {self.speaker + ': ' if self.speaker else ''}{self.text}"
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    title: str
+    summary: str
+    content: str  # Markdown
+    tags: list[str]
+
+
+def _system(language: str) -> str:
+    name = LANGUAGES.get(language, language)
+    return (
+        "You write short, faithful notes of recorded conversations. Use only what the transcript says: "
+        "never add names, numbers or facts that are not in it. "
+        f"Write every text field in {name}. Answer with JSON only."
+    )
+
+
+async def _ask(llm: LLM, language: str, prompt: str, schema: dict[str, Any]) -> dict[str, Any]:
+    messages = [ChatMessage("system", _system(language)), ChatMessage("user", prompt)]
+    answer = await llm.complete(messages, max_tokens=MAX_OUTPUT_TOKENS, temperature=TEMPERATURE, json_schema=schema)
+    try:
+        data = json.loads(answer)
+    except json.JSONDecodeError:
+        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+def _strings(data: dict[str, Any], key: str, most: int) -> list[str]:
+    values = data.get(key)
+    if not isinstance(values, list):
+        return []
+    cleaned = [" ".join(str(v).split()) for v in values if isinstance(v, str | int | float)]
+    return list(dict.fromkeys(v for v in cleaned if v))[:most]
+
+
+def _parts(turns: list[Turn], llm: LLM, budget: int) -> list[list[Turn]]:
+    """The transcript cut between turns into pieces of at most `budget` tokens each."""
+    parts: list[list[Turn]] = [[]]
+    used = 0
+    for turn in turns:
+        cost = llm.count_tokens(turn.line()) + 1
+        if parts[-1] and used + cost > budget:
+            parts.append([])
+            used = 0
+        parts[-1].append(turn)
+        used += cost
+    return parts
+
+
+async def write_note(
+    llm: LLM, turns: list[Turn], language: str, known_tags: list[str], fallback_title: str
+) -> NoteDraft:
+    # Room for the instructions and the answer; the rest of the context is the transcript.
+    budget = max(256, llm.context_tokens - MAX_OUTPUT_TOKENS - 400)
+    parts = _parts(turns, llm, budget)
+    if len(parts) == 1:
+        source = "Transcript:\n" + "\n".join(t.line() for t in turns)
+    else:  # map: the points of each part; reduce: the note from all of them
+        points: dict[str, list[str]] = {"key_points": [], "decisions": [], "action_items": []}
+        for number, part in enumerate(parts, 1):
+            prompt = (
+                f"Part {number} of {len(parts)} of a transcript. List its key points, decisions and action items.\n\n"
+                + "\n".join(t.line() for t in part)
+            )
+            found = await _ask(llm, language, prompt, POINTS_SCHEMA)
+            for key in points:
+                points[key] += _strings(found, key, 8)
+        source = "Notes taken from each part of one conversation:\n" + json.dumps(points, ensure_ascii=False)
+    tags_hint = (
+        f"The user's existing tags (reuse those that fit): {', '.join(known_tags[:50])}.\n" if known_tags else ""
+    )
+    prompt = (
+        "Write the note of this conversation: a title (at most 8 words), a summary of 2 or 3 sentences, "
+        f"key points, decisions and action items (empty lists when there are none), and {MIN_TAGS} to {MAX_TAGS} "
+        f"short topic tags.\n{tags_hint}\n{source}"
+    )
+    data = await _ask(llm, language, prompt, NOTE_SCHEMA)
+    return NoteDraft(
+        title=_title(data.get("title"), fallback_title),
+        summary=_summary(data.get("summary")),
+        content=_markdown(data),
+        tags=_tags(_strings(data, "tags", 10), known_tags),
+    )
+
+
+def _title(value: object, fallback: str) -> str:
+    title = " ".join(str(value or "").split()).strip(" .\"'")
+    return (title or fallback)[:200]
+
+
+def _summary(value: object) -> str:
+    """At most three sentences: a small model sometimes runs on."""
+    sentences = [s for s in _SENTENCE.split(" ".join(str(value or "").split())) if s]
+    return " ".join(sentences[:3])
+
+
+def _markdown(data: dict[str, Any]) -> str:
+    sections = [
+        ("Key points", [f"- {p}" for p in _strings(data, "key_points", 8)]),
+        ("Decisions", [f"- {d}" for d in _strings(data, "decisions", 5)]),
+        ("Action items", [f"- [ ] {a}" for a in _strings(data, "action_items", 5)]),
+    ]
+    return "\n\n".join(f"## {heading}\n\n" + "\n".join(lines) for heading, lines in sections if lines)
+
+
+def _tags(proposed: list[str], known: list[str]) -> list[str]:
+    """The model's tags, tidied, spelled as the user's existing tag where one matches; at most five."""
+    by_key = {tag.casefold(): tag for tag in known}
+    tags: list[str] = []
+    for tag in proposed:
+        tag = " ".join(tag.strip().lstrip("#").split())[:30].strip()
+        if not tag:
+            continue
+        tag = by_key.get(tag.casefold(), tag.lower())
+        if tag.casefold() not in {t.casefold() for t in tags}:
+            tags.append(tag)
+    return tags[:MAX_TAGS]
