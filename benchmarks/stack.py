@@ -12,10 +12,17 @@ from tests.support import free_port, wait_until_ready
 
 
 @contextmanager
-def running_spek(data_dir: Path) -> Iterator[str]:
-    """Start `spek up`, wait until it is ready, yield its base URL; stop it cleanly afterwards."""
+def running_spek(data_dir: Path, **settings: str) -> Iterator[str]:
+    """Start `spek up` (`settings` added to its environment), wait until it is ready, yield its base URL;
+    stop it cleanly afterwards. The same data dir starts again where it left off."""
     port = free_port()
-    env = {**os.environ, "SPEK_DATA_DIR": str(data_dir), "SPEK_PORT": str(port), "SPEK_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "SPEK_DATA_DIR": str(data_dir),
+        "SPEK_PORT": str(port),
+        "SPEK_LOG_LEVEL": "WARNING",
+        **settings,
+    }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     up = subprocess.Popen(

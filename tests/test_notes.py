@@ -8,7 +8,7 @@ import pytest
 
 from tests.audio import SUPPORT_CALL, dialogue
 from tests.conftest import Stack, running_stack
-from tests.fake_llm import FakeOpenAI, as_json, fake_openai, user_prompt
+from tests.fake_llm import FakeServer, as_json, fake_openai, user_prompt
 from tests.support import Account, GraphQLClient, embedded, follow, register, transcribed
 
 NOTE_FIELDS = """id title summary content tags { name color } keyPhrases sentiment { speaker label score }
@@ -39,13 +39,13 @@ def answer(body: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def llm_server() -> Iterator[FakeOpenAI]:
+def llm_server() -> Iterator[FakeServer]:
     with fake_openai(answer) as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
-def noted_stack(tmp_path_factory: pytest.TempPathFactory, llm_server: FakeOpenAI) -> Iterator[Stack]:
+def noted_stack(tmp_path_factory: pytest.TempPathFactory, llm_server: FakeServer) -> Iterator[Stack]:
     """A stack that writes a note after every transcript, with the fake server as its LLM."""
     settings = {
         "SPEK_NOTES": "true",
@@ -77,7 +77,7 @@ def noted(noted_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"client": client, "erin": erin, "recording": recording, **state}
 
 
-def test_a_transcript_becomes_a_note_in_its_language(noted: dict, llm_server: FakeOpenAI) -> None:
+def test_a_transcript_becomes_a_note_in_its_language(noted: dict, llm_server: FakeServer) -> None:
     note = noted["note"]
     assert (note["title"], note["sourceRecordingId"], note["language"]) == (
         "Internet outage call",
@@ -100,8 +100,9 @@ def test_a_transcript_becomes_a_note_in_its_language(noted: dict, llm_server: Fa
     assert all(s["label"] in ("positive", "neutral", "negative") and -1 <= s["score"] <= 1 for s in note["sentiment"])
     assert note["readingTimeMinutes"] >= 1 and note["model"] == "fake-notes" and not note["isRead"]
 
-    [request] = [r for r in llm_server.requests if "Transcript:" in user_prompt(r)][-1:]
-    assert request["authorization"] == "Bearer sk-test" and request["model"] == "fake-notes"
+    [seen] = [r for r in llm_server.requests if "Transcript:" in user_prompt(r["body"])][-1:]
+    request = seen["body"]
+    assert seen["headers"]["authorization"] == "Bearer sk-test" and request["model"] == "fake-notes"
     assert "English" in request["messages"][0]["content"]
     assert "Networking" in user_prompt(request)  # her existing tags, offered for reuse
     assert "Speaker 1: How long will it take?" in user_prompt(request)  # turns with speakers as named

@@ -187,9 +187,9 @@ async def _index(run: _Run) -> None:
     await run.begin("indexing")
     embedder = await anyio.to_thread.run_sync(run.tools.embedder)
     await index.embed_pending(run.session, embedder, parent_id=run.recording.id)
+    if run.tools.make_notes:  # queued first: whoever sees the transcript ready sees its note coming
+        user = await run.session.get_one(User, run.recording.user_id)
+        await notes.start_note_job(run.session, run.tools.redis, user, run.recording)
     await jobs.report(
         run.session, run.tools.redis, run.job, status=JobStatus.COMPLETED, stage="indexing", message="transcript ready"
     )
-    if run.tools.make_notes:
-        user = await run.session.get_one(User, run.recording.user_id)
-        await notes.start_note_job(run.session, run.tools.redis, user, run.recording)
