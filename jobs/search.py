@@ -22,7 +22,8 @@ async def index_search_entries(ctx: dict[str, Any], user_id: str | None = None) 
         # The model loads only when there is work: most sweeps find none.
         if not await index.has_pending(session, model_name(settings.embedding_model), owner):
             return 0
-        model = await anyio.to_thread.run_sync(embedder, ctx)
+        # Abandoned on shutdown: a worker must not wait for a model load to stop.
+        model = await anyio.to_thread.run_sync(embedder, ctx, abandon_on_cancel=True)
         done = await index.embed_pending(session, model, user_id=owner)
     log.info("search.indexed", entries=done, user_id=user_id, model=model.name)
     return done
