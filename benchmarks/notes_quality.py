@@ -39,6 +39,7 @@ FILES = [
 UPLOAD = "mutation($file: Upload!) { uploadRecording(file: $file) { id job { id } } }"
 RECORDING = """query($id: ID!) { recording(id: $id) { status durationSeconds noteJob { id status error startedAt finishedAt }
   transcript { text language } note { title summary content tags { name } } } }"""
+TOKEN_TTL = "86400"  # one sign-in for the whole run, which outlasts the default 15 minutes
 REGENERATE = "mutation($id: ID!) { regenerateNote(recordingId: $id) { id } }"
 # Capitalized words that are not names.
 COMMON = {"i", "speaker", "key", "points", "decisions", "action", "items", "the", "a", "an", "okay", "ok", "yes", "no"}
@@ -136,7 +137,7 @@ def main() -> None:
     print(f"{platform.machine()}, {os.cpu_count()} cores; {len(files)} recordings; SPEK_LLM_THREADS={args.threads}")
     with tempfile.TemporaryDirectory(prefix="spek-notes-bench-") as scratch:
         data = Path(scratch)
-        with running_spek(data, SPEK_NOTES="false") as base_url:
+        with running_spek(data, SPEK_NOTES="false", SPEK_ACCESS_TOKEN_TTL=TOKEN_TTL) as base_url:
             client = Client(base_url)
             client.sign_in("notes-benchmark@example.com")
             recordings = {path.stem: client.upload(path) for path in files}
@@ -146,7 +147,8 @@ def main() -> None:
         print(f"\n{'model':<14} {'notes':>5} {'valid':>5} {'faithful':>8} {'s / audio min':>13} {'mean s':>7}")
         details: list[str] = []
         for model in args.models.split(","):
-            with running_spek(data, SPEK_NOTES="false", SPEK_LLM_MODEL=model, SPEK_LLM_THREADS=args.threads) as url:
+            settings = {"SPEK_LLM_MODEL": model, "SPEK_LLM_THREADS": args.threads, "SPEK_ACCESS_TOKEN_TTL": TOKEN_TTL}
+            with running_spek(data, SPEK_NOTES="false", **settings) as url:
                 client = Client(url)
                 client.headers = token
                 results = []
