@@ -50,6 +50,7 @@ UPLOAD = "mutation($file: Upload!) { uploadDocument(file: $file) { id title chun
 DOCUMENTS = "{ documents(limit: 200) { id status chunkCount } }"
 SEARCH = "query($q: String!, $mode: SearchMode) { search(query: $q, mode: $mode, limit: 10, kinds: [DOCUMENT]) { id parentId } }"
 REGISTER = 'mutation($e: String!) { register(email: $e, password: "benchmark password") { accessToken user { id } } }'
+LOGIN = 'mutation($e: String!) { login(email: $e, password: "benchmark password") { accessToken user { id } } }'
 
 
 # -- corpus ----------------------------------------------------------------------------------------------
@@ -171,9 +172,14 @@ def running_stack(data_dir: Path, model: str) -> Iterator[Stack]:
 
 
 class Client:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, email: str | None = None) -> None:
+        """Signs in as `email` (a user an earlier run registered), or registers a new user."""
         self.http = httpx.Client(base_url=base_url, timeout=120)
-        body = self.graphql(REGISTER, {"e": f"bench-{uuid.uuid4().hex[:8]}@example.com"})["register"]
+        if email:
+            body = self.graphql(LOGIN, {"e": email})["login"]
+        else:
+            self.email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+            body = self.graphql(REGISTER, {"e": self.email})["register"]
         self.user_id = body["user"]["id"]
         self.http.headers["Authorization"] = f"Bearer {body['accessToken']}"
 
@@ -250,14 +256,39 @@ def relevant_passages(queries: list[dict], passages: list[tuple], document_keys:
     return found
 
 
+@contextmanager
+def data_dir(args: argparse.Namespace, model: str) -> Iterator[Path]:
+    """A fresh temporary directory, or with --data-dir this model's directory there, kept for the next run."""
+    if args.data_dir is None:
+        with tempfile.TemporaryDirectory() as directory:
+            yield Path(directory)
+        return
+    directory = args.data_dir / model
+    directory.mkdir(parents=True, exist_ok=True)
+    yield directory
+
+
+def ingested(stack: Stack, directory: Path, documents: list[Document], args: argparse.Namespace) -> tuple:
+    """A signed-in client whose user has the corpus, its document keys by id, and the upload and ingest times
+    (None when an earlier run's corpus in `directory` was reused)."""
+    saved = directory / "corpus.json"
+    if saved.exists():
+        corpus = json.loads(saved.read_text())
+        return Client(stack.base_url, corpus["email"]), corpus["keys"], None, None
+    client = Client(stack.base_url)
+    started = time.perf_counter()
+    keys = {client.upload(document): document.key for document in documents}
+    uploaded = time.perf_counter() - started
+    client.wait_embedded(len(documents), args.timeout)
+    ingest = time.perf_counter() - started
+    if args.data_dir is not None:
+        saved.write_text(json.dumps({"email": client.email, "keys": keys}))
+    return client, keys, uploaded, ingest
+
+
 def run_model(model: str, documents: list[Document], queries: list[dict], args: argparse.Namespace) -> dict:
-    with tempfile.TemporaryDirectory() as data_dir, running_stack(Path(data_dir), model) as stack:
-        client = Client(stack.base_url)
-        started = time.perf_counter()
-        keys = {client.upload(document): document.key for document in documents}
-        uploaded = time.perf_counter() - started
-        client.wait_embedded(len(documents), args.timeout)
-        ingest = time.perf_counter() - started
+    with data_dir(args, model) as directory, running_stack(directory, model) as stack:
+        client, keys, uploaded, ingest = ingested(stack, directory, documents, args)
         passages = sql(
             stack.database_url,
             "SELECT source_id, parent_id, text FROM search_entries WHERE user_id = :u",
@@ -336,6 +367,12 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the embedding, per model")
     parser.add_argument("--details", type=Path, help="write every query's rank per mode and model here (JSON)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep each model's stack (database with the embedded corpus) here; a later run reuses it and only "
+        "asks the queries, to compare ranking changes",
+    )
     args = parser.parse_args()
 
     spec = json.loads(QUERIES_FILE.read_text(encoding="utf-8"))
@@ -367,11 +404,12 @@ def main() -> None:
                 print_table(results, counts)
             sys.exit(f"{model}: the stack failed: {e!r}")
         r = results[model]
-        print(
-            f"{model}: {r['passages']} passages; upload {r['upload_s']:.0f} s, "
-            f"upload + embedding {r['ingest_s']:.0f} s; load average {os.getloadavg()[0]:.2f}",
-            flush=True,
+        timing = (
+            f"upload {r['upload_s']:.0f} s, upload + embedding {r['ingest_s']:.0f} s"
+            if r["upload_s"] is not None
+            else f"corpus reused from {args.data_dir / model}"
         )
+        print(f"{model}: {r['passages']} passages; {timing}; load average {os.getloadavg()[0]:.2f}", flush=True)
         print_table({model: r}, counts, verdict=False)
         if args.details:
             details = [d for result in results.values() for d in result["details"]]

@@ -38,6 +38,7 @@ import psutil
 
 from spek import migrate
 from spek.embedded import EmbeddedPostgres
+from spek.search import service
 from spek.search.models import INDEXED_MODELS, SearchKind
 from spek.search.service import QueryVector, SearchMode, _Terms, search
 
@@ -330,12 +331,20 @@ async def measure(database_url: str, target: uuid.UUID, args: argparse.Namespace
 
     async def timed(mode: SearchMode, i: int, ef: int | None) -> tuple[float, list[uuid.UUID]]:
         embed.vector = vectors[i]
+        # The service may set hnsw.ef_search itself (service.EF_SEARCH): then that constant is what is varied.
+        own = getattr(service, "EF_SEARCH", None)
         async with sessions() as session, session.begin():
             if ef is not None:
                 await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef)}"))
-            started = time.perf_counter()
-            hits = await search(session, user, texts[i], None, mode, 10, embed)
-            return (time.perf_counter() - started) * 1000, [hit.id for hit in hits]
+                if own is not None:
+                    service.EF_SEARCH = int(ef)
+            try:
+                started = time.perf_counter()
+                hits = await search(session, user, texts[i], None, mode, 10, embed)
+                return (time.perf_counter() - started) * 1000, [hit.id for hit in hits]
+            finally:
+                if own is not None:
+                    service.EF_SEARCH = own
 
     try:
         exact: list[set[uuid.UUID]] = []
@@ -447,7 +456,8 @@ def print_report(args, results: dict) -> None:
             "recall ok" if recall >= TARGET_RECALL else "recall MISSED",
             "HYB p95 ok" if h95 <= TARGET_HYBRID_P95_MS else "HYB p95 MISSED",
         ]
-        label = f"{ef}" if ef is not None else "40 (default)"
+        own = getattr(service, "EF_SEARCH", None)
+        label = f"{ef}" if ef is not None else f"{own} (service)" if own is not None else "40 (default)"
         print(
             f"{label:>14} {s50:>8.1f} {s95:>8.1f} {recall:>9.3f} {worst:>5.1f} {h50:>8.1f} {h95:>8.1f}   {', '.join(ok)}"
         )
@@ -476,7 +486,7 @@ def parse_args() -> argparse.Namespace:
         type=lambda v: None if v in ("default", "none") else int(v),
         nargs="+",
         default=[None, 100, 200, 400],
-        help="hnsw.ef_search values to try ('default' = the server's, 40)",
+        help="hnsw.ef_search values to try ('default': the service's own, else the server's 40)",
     )
     parser.add_argument("--hybrid-queries", type=int, help="HYBRID on only the first N queries (default: all)")
     parser.add_argument(

@@ -4,6 +4,7 @@ import strawberry
 
 from graphql_schema.context import Info
 from graphql_schema.convert import from_row
+from spek.ids import parse_id
 from spek.search import service
 from spek.search.models import SearchKind
 from spek.search.service import SearchMode
@@ -48,10 +49,19 @@ class SearchQuery:
         kinds: list[SearchKind] | None = None,
         mode: SearchMode | None = SearchMode.HYBRID,
         limit: int | None = 10,
+        notebook_id: strawberry.ID | None = None,
     ) -> list[SearchHit]:
         embed_query = info.context.services.query_embedder
+        notebook = parse_id(notebook_id, "notebookId") if notebook_id is not None else None
         async with info.context.signed_in() as (session, user):
             hits = await service.search(
-                session, user, query, kinds, mode or SearchMode.HYBRID, 10 if limit is None else limit, embed_query
+                session,
+                user,
+                query,
+                kinds,
+                mode or SearchMode.HYBRID,
+                10 if limit is None else limit,
+                embed_query,
+                notebook_id=notebook,
             )
             return [SearchHit.from_hit(hit) for hit in hits]

@@ -119,6 +119,16 @@ def test_an_edited_segment_is_found_by_its_new_words(client: GraphQLClient, stac
     assert (hit["id"], hit["kind"]) == (segments[0]["id"], "TRANSCRIPT")
 
 
+def test_a_rare_word_counts_for_more_than_a_common_one(client: GraphQLClient) -> None:
+    erin = register(client)
+    minutes = [new_page(client, erin, f"Minutes {n}", f"The meeting on day {n} was short.") for n in range(4)]
+    busy = new_page(client, erin, "Meetings", "Meeting after meeting: the meeting about meetings ran late.")
+    quorum = new_page(client, erin, "Rules", "Without a quorum no vote is valid.")
+    hits = [h["id"] for h in search(client, erin, "meeting quorum", "KEYWORD")]
+    # "meeting" is in five of her six pages, "quorum" in one: that page answers the question best.
+    assert hits[0] == quorum and set(hits) == {quorum, busy, *minutes}
+
+
 def test_accents_are_folded_and_russian_is_stemmed(client: GraphQLClient, library: dict) -> None:
     carol = library["carol"]
     cafe = new_page(client, carol, "Menu", "Café crème and crêpes at the brasserie.")

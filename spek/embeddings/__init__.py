@@ -1,5 +1,6 @@
 """Text embeddings for search. Backends turn text into L2-normalized float32 vectors; ML only, no HTTP or SQL."""
 
+import unicodedata
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +14,7 @@ BATCH_SIZE = 64
 class Embedder(Protocol):
     name: str  # recorded with every vector: vectors of different models must never be compared
     dimension: int
+    latin_only: bool  # trained on English (Latin script) only: text in other scripts gets vectors of little use
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """float32, shape (len(texts), dimension), each row of length 1."""
@@ -21,6 +23,11 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """float32, shape (dimension,), length 1; comparable with embed_documents' rows by dot product."""
         ...
+
+
+def reads(embedder: Embedder, text: str) -> bool:
+    """Whether the model was trained on text like this: a Latin-only model cannot read Cyrillic, Greek, CJK…"""
+    return not embedder.latin_only or all(unicodedata.name(c, "").startswith("LATIN") for c in text if c.isalpha())
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -49,7 +56,7 @@ def create_embedder(model: str = DEFAULT_MODEL, threads: int = 0) -> Embedder:
             minilm_folder,
         )
 
-        return SentenceTransformerEmbedder(minilm_folder(), MINILM_NAME, threads)
+        return SentenceTransformerEmbedder(minilm_folder(), MINILM_NAME, threads, latin_only=True)
     if model == "e5-small":
         from spek.embeddings.e5 import E5Embedder
 

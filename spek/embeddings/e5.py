@@ -30,6 +30,7 @@ def _omp_set_num_threads(package_dir: Path) -> Any:
 
 class E5Embedder:
     name = E5_NAME
+    latin_only = False  # multilingual: about 100 languages
 
     def __init__(self, threads: int = 0) -> None:
         try:

@@ -26,7 +26,7 @@ def minilm_folder() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, folder: Path, name: str, threads: int = 0) -> None:
+    def __init__(self, folder: Path, name: str, threads: int = 0, latin_only: bool = False) -> None:
         if not (folder / "config.json").is_file():
             raise EmbedderUnavailable(f"{folder} is not a model folder (it has no config.json).")
         try:
@@ -45,6 +45,7 @@ class SentenceTransformerEmbedder:
             raise EmbedderUnavailable(f"The model in {folder} does not state its embedding dimension.")
         self.name = name
         self.dimension = dimension
+        self.latin_only = latin_only
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:  # sentence-transformers answers [] with shape (0,)

@@ -3,6 +3,7 @@ both. Every query names the owner in SQL; another user's rows cannot rank, match
 """
 
 import enum
+import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,20 +11,28 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spek.accounts.models import User
-from spek.errors import BadUserInput
+from spek.errors import BadUserInput, NotFound
+from spek.notebooks.models import Notebook
 from spek.search.models import SearchKind
 
 MAX_LIMIT = 50
 MAX_QUERY_LENGTH = 1000
-# Reciprocal rank fusion (Cormack et al. 2009): a hit's HYBRID score is the sum of 1 / (RRF_K + rank)
-# over the two rankings; each ranking is cut at this many candidates.
-RRF_K = 60
+# Reciprocal rank fusion (Cormack et al. 2009): a hit's HYBRID score is the sum of weight / (RRF_K + rank)
+# over the two rankings; each ranking is cut at this many candidates. A semantic ranking by a model that
+# cannot read the query's script (English-only MiniLM on Russian) counts for less: it still adds passages
+# the words miss, but rarely the best one. Chosen on benchmarks/search_quality.py.
+RRF_K = 20
 CANDIDATES = 50
+UNREAD_SEMANTIC_WEIGHT = 0.3
 EF_SEARCH = 100
+# KEYWORD: a term in at least this many of the caller's entries is common (it scores, but picks no
+# candidates); a little of the score goes to how densely the words occur (ts_rank, length-normalized).
+COMMON_TERM_ENTRIES = 1000
+DENSITY_WEIGHT = 0.1
 # Matched words in snippets are marked as Markdown bold; a snippet is at most two fragments.
 HEADLINE = 'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
 
@@ -38,6 +47,7 @@ class SearchMode(str, enum.Enum):
 class QueryVector:
     model: str
     vector: np.ndarray
+    understood: bool = True  # the model reads the query's script (see spek.embeddings.reads)
 
 
 @dataclass(frozen=True)
@@ -59,31 +69,41 @@ EmbedQuery = Callable[[str], Awaitable[QueryVector]]
 _COLUMNS = """e.kind, e.source_id, e.parent_id, e.title, e.start, e."end", e.page, e.heading,
     ts_headline(spek_text_search_config(e.text), e.text, q.any_word, :headline) AS snippet"""
 _SCOPE = "e.user_id = :user_id AND e.kind = ANY(:kinds)"
+# With a notebook: its pages, and the documents, recordings (their transcripts) and notes filed in it.
+_IN_NOTEBOOK = """ AND CASE e.kind
+    WHEN 'PAGE' THEN e.parent_id = :notebook_id
+    WHEN 'DOCUMENT' THEN e.parent_id IN (SELECT id FROM documents WHERE notebook_id = :notebook_id)
+    WHEN 'TRANSCRIPT' THEN e.parent_id IN (SELECT id FROM recordings WHERE notebook_id = :notebook_id)
+    ELSE e.source_id IN (SELECT id FROM notes WHERE notebook_id = :notebook_id)
+        OR e.parent_id IN (SELECT id FROM recordings WHERE notebook_id = :notebook_id)
+    END"""
 _WORD = re.compile(r"(?:(?<=\s)|^)(-?)(\w+)")
 MAX_WORDS = 32
 
 
 @dataclass(frozen=True)
 class _Terms:
-    """The query's words for keyword matching: an entry matches with any word it has (and none of the
-    -excluded ones), and ranks higher with more of them and above all with every one (websearch syntax:
-    "a phrase" keeps its order)."""
+    """The query's words for keyword matching: each wanted word is a term t0, t1, … of its own, so that a
+    rare word can count for more than a common one; an entry matches with any term it has (and none of the
+    -excluded words); websearch syntax ("a phrase" keeps its order) applies to all_words."""
 
-    sql: str  # a FROM item: q(any_word, all_words)
+    sql: str  # a FROM item: q(any_word, all_words, t0, t1, …)
     exclude: str  # a condition, or "" when nothing is excluded
     params: dict[str, str]
+    count: int  # the wanted terms t0 … t(count-1)
 
     @classmethod
     def of(cls, query: str) -> "_Terms":
         words = [(sign, word) for sign, word in _WORD.findall(query) if word.lower() != "or"][:MAX_WORDS]
         params = {f"w{i}": word for i, (_, word) in enumerate(words)}
         tsquery = "plainto_tsquery(spek_text_search_config(:text), spek_fold(:{}))"
-        wanted = " || ".join(tsquery.format(f"w{i}") for i, (sign, _) in enumerate(words) if not sign)
+        wanted = [tsquery.format(f"w{i}") for i, (sign, _) in enumerate(words) if not sign]
         unwanted = " || ".join(tsquery.format(f"w{i}") for i, (sign, _) in enumerate(words) if sign)
         every = "websearch_to_tsquery(spek_text_search_config(:text), spek_fold(:text))"
-        wanted = wanted or "''::tsquery"  # only punctuation: nothing to match by words
-        sql = f"(SELECT {wanted} AS any_word, {every} AS all_words) AS q"
-        return cls(sql, f"NOT (e.search_vector @@ ({unwanted}))" if unwanted else "", params)
+        any_word = " || ".join(wanted) or "''::tsquery"  # only punctuation: nothing to match by words
+        columns = "".join(f", {term} AS t{i}" for i, term in enumerate(wanted))
+        sql = f"(SELECT {any_word} AS any_word, {every} AS all_words{columns}) AS q"
+        return cls(sql, f"NOT (e.search_vector @@ ({unwanted}))" if unwanted else "", params, len(wanted))
 
 
 async def search(
@@ -94,7 +114,9 @@ async def search(
     mode: SearchMode,
     limit: int,
     embed_query: EmbedQuery,
+    notebook_id: uuid.UUID | None = None,
 ) -> list[SearchHit]:
+    """The caller's best `limit` hits; with `notebook_id`, only from that notebook (one of the caller's)."""
     query = " ".join(query.split())
     if not query:
         raise BadUserInput("Search for something: the query is empty.")
@@ -110,6 +132,11 @@ async def search(
         "headline": HEADLINE,
         **terms.params,
     }
+    if notebook_id is not None:
+        owned = select(Notebook.id).where(Notebook.id == notebook_id, Notebook.user_id == user.id)
+        if (await session.execute(owned)).first() is None:
+            raise NotFound(f"Notebook {notebook_id} not found.")
+        params["notebook_id"] = notebook_id
     if mode is SearchMode.KEYWORD:
         return await _keyword(session, terms, params, limit)
     vector = await embed_query(query)
@@ -117,19 +144,76 @@ async def search(
         return await _semantic(session, terms, params, vector, limit)
     keyword = await _keyword(session, terms, params, CANDIDATES)
     semantic = await _semantic(session, terms, params, vector, CANDIDATES)
-    return _fuse([keyword, semantic], limit)
+    return fuse([(keyword, 1.0), (semantic, 1.0 if vector.understood else UNREAD_SEMANTIC_WEIGHT)], limit)
 
 
 async def _keyword(session: AsyncSession, terms: _Terms, params: dict[str, object], limit: int) -> list[SearchHit]:
-    # ts_rank_cd normalized into 0..1 (flag 32), plus 1 for having every word: those come first.
-    score = "ts_rank_cd(e.search_vector, q.any_word, 32) + (e.search_vector @@ q.all_words)::int"
+    """Entries ranked by the share of the query's information they hold: each term weighs its inverse
+    document frequency among the caller's entries (BM25's idf; PostgreSQL's own ranking has none, so
+    every word counted alike and common words buried the passages that matter), plus a little for how
+    densely the words occur. Candidates are the entries with one of the query's rarer terms, so the work
+    stays bounded however common its other words are; when every term is common, those with all of them."""
+    weights = await _term_weights(session, terms, params)
+    if not weights:
+        return []
+    total = sum(term.idf for term in weights)
+    coverage = " + ".join(f"{term.idf / total:.6f} * (e.search_vector @@ q.t{term.index})::int" for term in weights)
+    density = f"{DENSITY_WEIGHT} * ts_rank(e.search_vector, q.any_word, 1 | 32)"
+    rare = [f"q.t{term.index}" for term in weights if not term.common]
+    match = f"({' || '.join(rare)})" if rare else "q.all_words"
     exclude = f"AND {terms.exclude}" if terms.exclude else ""
-    best = f"""SELECT e.id, {score} AS score
+    best = f"""SELECT e.id, {coverage} + {density} AS score
         FROM search_entries e, {terms.sql}
-        WHERE {_SCOPE} AND e.search_vector @@ q.any_word {exclude}
+        WHERE {_scope(params)} AND e.search_vector @@ {match} {exclude}
         ORDER BY score DESC, e.parent_id, e.position LIMIT :limit"""
     rows = await session.execute(text(_with_snippets(best, terms)), {**params, "limit": limit})
     return [_hit(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class _TermWeight:
+    index: int  # the term t<index> of _Terms
+    idf: float
+    common: bool  # in COMMON_TERM_ENTRIES or more of the caller's entries: it scores but picks no candidates
+
+
+async def _term_weights(session: AsyncSession, terms: _Terms, params: dict[str, object]) -> list[_TermWeight]:
+    """Each distinct wanted term that some entry has, with its idf among the caller's entries (stop words
+    and unknown words have none). Document frequencies are counted up to COMMON_TERM_ENTRIES."""
+    if not terms.count:
+        return []
+    columns = ", ".join(
+        f"numnode(q.t{i}) AS nodes{i}, q.t{i}::text AS lexemes{i}, (SELECT count(*) FROM (SELECT 1 FROM "
+        f"search_entries e WHERE {_scope(params)} AND e.search_vector @@ q.t{i} LIMIT :cap) AS m) AS df{i}"
+        for i in range(terms.count)
+    )
+    statement = (
+        f"SELECT (SELECT count(*) FROM search_entries e WHERE {_scope(params)}) AS entries, {columns} FROM {terms.sql}"
+    )
+    row = (await session.execute(text(statement), {**params, "cap": COMMON_TERM_ENTRIES})).one()
+    weights: list[_TermWeight] = []
+    seen: set[str] = set()
+    for i in range(terms.count):
+        lexemes, frequency = getattr(row, f"lexemes{i}"), getattr(row, f"df{i}")
+        if not getattr(row, f"nodes{i}") or lexemes in seen or not frequency:
+            continue
+        seen.add(lexemes)
+        idf = math.log(1 + (row.entries - frequency + 0.5) / (frequency + 0.5))
+        weights.append(_TermWeight(i, idf, frequency >= COMMON_TERM_ENTRIES))
+    return weights
+
+
+async def passage_texts(session: AsyncSession, user: User, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The whole text of the caller's entries (hits carry a snippet only)."""
+    rows = await session.execute(
+        text("SELECT source_id, text FROM search_entries WHERE user_id = :user_id AND source_id = ANY(:ids)"),
+        {"user_id": user.id, "ids": ids},
+    )
+    return {row.source_id: row.text for row in rows}
+
+
+def _scope(params: dict[str, object]) -> str:
+    return _SCOPE + (_IN_NOTEBOOK if "notebook_id" in params else "")
 
 
 def _with_snippets(best: str, terms: "_Terms") -> str:
@@ -151,7 +235,7 @@ async def _semantic(
     await session.execute(text(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"))
     best = f"""SELECT e.id, 1 - {distance} AS score
         FROM search_entries e
-        WHERE {_SCOPE} AND e.embedding_model = :model
+        WHERE {_scope(params)} AND e.embedding_model = :model
         ORDER BY {distance} LIMIT :limit"""
     statement = _with_snippets(best, terms)
     vector = "[" + ",".join(f"{x:.7g}" for x in query.vector.tolist()) + "]"
@@ -159,13 +243,13 @@ async def _semantic(
     return sorted((_hit(row) for row in rows), key=lambda hit: -hit.score)
 
 
-def _fuse(rankings: list[list[SearchHit]], limit: int) -> list[SearchHit]:
-    """Reciprocal rank fusion; a hit keeps the snippet of its best ranking (the keyword one first)."""
+def fuse(rankings: list[tuple[list[SearchHit], float]], limit: int) -> list[SearchHit]:
+    """Weighted reciprocal rank fusion; a hit keeps the snippet of its first ranking (the keyword one)."""
     scores: dict[uuid.UUID, float] = {}
     first: dict[uuid.UUID, SearchHit] = {}
-    for ranking in rankings:
+    for ranking, weight in rankings:
         for rank, hit in enumerate(ranking, 1):
-            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (RRF_K + rank)
+            scores[hit.id] = scores.get(hit.id, 0.0) + weight / (RRF_K + rank)
             first.setdefault(hit.id, hit)
     best = sorted(scores, key=lambda hit_id: -scores[hit_id])[:limit]
     return [_with_score(first[hit_id], scores[hit_id]) for hit_id in best]
