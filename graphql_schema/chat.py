@@ -1,21 +1,23 @@
-"""Chat over the user's own material: the contract's types. Retrieval and generation land later."""
+"""Chat over the user's own material: conversations, messages, and answers streamed from workers."""
 
-import enum
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
 
 from graphql_schema.context import Info
-from graphql_schema.not_served import not_served
 from graphql_schema.search import SearchHit
+from spek.chat import events, models, service
+from spek.chat.answer import restored
+from spek.chat.models import MessageStatus
+from spek.ids import parse_id
+
+# The core's enum, registered as the contract's MessageStatus (strawberry.enum marks the class itself).
+strawberry.enum(MessageStatus)
 
 
-@strawberry.enum
-class MessageStatus(enum.Enum):
-    STREAMING = "STREAMING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
+def _citations(stored: list[dict] | None) -> list[SearchHit]:
+    return [SearchHit.from_hit(restored(citation)) for citation in stored or []]
 
 
 @strawberry.type
@@ -25,8 +27,24 @@ class Message:
     role: str = strawberry.field(description='"user" | "assistant"')
     content: str
     status: MessageStatus
-    citations: list[SearchHit]
+    citations: list[SearchHit] = strawberry.field(description="the caller's passages the answer cites, as [n]")
     created_at: datetime
+    error: str | None = strawberry.field(description="FAILED: why, for a person")
+    notebook_id: strawberry.ID | None = strawberry.field(description="an answer: the notebook it drew on, if one")
+
+    @classmethod
+    def from_model(cls, message: models.Message) -> "Message":
+        return cls(
+            id=strawberry.ID(str(message.id)),
+            conversation_id=strawberry.ID(str(message.conversation_id)),
+            role=message.role,
+            content=message.content,
+            status=message.status,
+            citations=_citations(message.citations),
+            created_at=message.created_at,
+            error=message.error,
+            notebook_id=strawberry.ID(str(message.notebook_id)) if message.notebook_id else None,
+        )
 
 
 @strawberry.type
@@ -35,6 +53,17 @@ class Conversation:
     title: str
     messages: list[Message]
     created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, conversation: models.Conversation) -> "Conversation":
+        return cls(
+            id=strawberry.ID(str(conversation.id)),
+            title=conversation.title,
+            messages=[Message.from_model(m) for m in conversation.messages],
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+        )
 
 
 @strawberry.type
@@ -47,23 +76,74 @@ class ChatEvent:
     citations: list[SearchHit] | None = strawberry.field(description="on the final event")
     error: str | None
 
+    @classmethod
+    def from_event(cls, event: events.ChatEvent) -> "ChatEvent":
+        return cls(
+            message_id=strawberry.ID(event.message_id),
+            seq=event.seq,
+            delta=event.delta,
+            done=event.done,
+            content=event.content,
+            citations=_citations(event.citations) if event.done else None,
+            error=event.error,
+        )
+
 
 @strawberry.type
 class ChatQuery:
-    @strawberry.field
+    @strawberry.field(description="The caller's conversations, the most recently active first.")
     async def conversations(self, info: Info) -> list[Conversation]:
-        not_served("conversations")
+        async with info.context.signed_in() as (session, user):
+            return [Conversation.from_model(c) for c in await service.list_conversations(session, user)]
 
     @strawberry.field
     async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
-        not_served("conversation")
+        async with info.context.signed_in() as (session, user):
+            return Conversation.from_model(await service.get_conversation(session, user, parse_id(id)))
 
 
 @strawberry.type
 class ChatMutation:
-    @strawberry.mutation(description="Returns the assistant message, status STREAMING.")
-    async def send_message(self, info: Info, content: str, conversation_id: strawberry.ID | None = None) -> Message:
-        not_served("sendMessage")
+    @strawberry.mutation(
+        description="Returns the assistant message, status STREAMING; follow it with messageTokens. A new "
+        "conversation when conversationId is null; notebookId limits the sources to that notebook."
+    )
+    async def send_message(
+        self,
+        info: Info,
+        content: str,
+        conversation_id: strawberry.ID | None = None,
+        notebook_id: strawberry.ID | None = None,
+    ) -> Message:
+        conversation = parse_id(conversation_id, "conversationId") if conversation_id is not None else None
+        notebook = parse_id(notebook_id, "notebookId") if notebook_id is not None else None
+        async with info.context.signed_in() as (session, user):
+            message = await service.send_message(
+                session, info.context.services.redis, user, content, conversation, notebook
+            )
+            return Message.from_model(message)
+
+    @strawberry.mutation(description="Stop an answer being written: it ends COMPLETED with what it has so far.")
+    async def stop_message(self, info: Info, id: strawberry.ID) -> Message:
+        async with info.context.signed_in() as (session, user):
+            message = await service.stop_message(session, info.context.services.redis, user, parse_id(id))
+            return Message.from_model(message)
+
+    @strawberry.mutation(description="Answer the last question again; returns the new answer (STREAMING).")
+    async def regenerate_message(self, info: Info, id: strawberry.ID) -> Message:
+        async with info.context.signed_in() as (session, user):
+            message = await service.regenerate_message(session, info.context.services.redis, user, parse_id(id))
+            return Message.from_model(message)
+
+    @strawberry.mutation
+    async def rename_conversation(self, info: Info, id: strawberry.ID, title: str) -> Conversation:
+        async with info.context.signed_in() as (session, user):
+            return Conversation.from_model(await service.rename_conversation(session, user, parse_id(id), title))
+
+    @strawberry.mutation
+    async def delete_conversation(self, info: Info, id: strawberry.ID) -> bool:
+        async with info.context.signed_in() as (session, user):
+            return await service.delete_conversation(session, info.context.services.redis, user, parse_id(id))
 
 
 @strawberry.type
@@ -72,5 +152,13 @@ class ChatSubscription:
     async def message_tokens(
         self, info: Info, message_id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[ChatEvent, None]:
-        not_served("messageTokens")
-        yield  # pragma: no cover  (makes this an async generator, as subscriptions must be)
+        session = info.context.session()
+        try:
+            user = await info.context.current_user(session)
+            stream = service.follow_message(
+                session, info.context.services.redis, user, parse_id(message_id, "messageId"), after or 0
+            )
+            async for event in stream:
+                yield ChatEvent.from_event(event)
+        finally:
+            await session.close()

@@ -8,13 +8,14 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Function, Worker, func
 
+from jobs.chat import answer_message
 from jobs.documents import process_document
 from jobs.housekeeping import purge_expired_refresh_tokens
 from jobs.notes import make_note
 from jobs.recordings import transcribe_recording
 from jobs.search import index_everyone, index_search_entries
 from spek.db import create_engine, create_sessionmaker
-from spek.jobs.queue import JobFunction
+from spek.jobs.queue import CHAT_FUNCTIONS, JobFunction, queue_name
 from spek.settings import Settings
 from spek.storage import create_storage
 
@@ -27,10 +28,12 @@ FUNCTIONS: dict[JobFunction, Function] = {
     # keep_result=0: a finished job's id is free at once for the user's next change.
     JobFunction.MAKE_NOTE: func(make_note, name=JobFunction.MAKE_NOTE.value),
     JobFunction.INDEX_SEARCH: func(index_search_entries, name=JobFunction.INDEX_SEARCH.value, keep_result=0),
+    JobFunction.ANSWER_MESSAGE: func(answer_message, name=JobFunction.ANSWER_MESSAGE.value),
 }
 
 
-def create_worker(settings: Settings) -> Worker:
+def create_worker(settings: Settings, chat: bool = False) -> Worker:
+    """The worker for every job but chat answers, or (`chat`) the one for chat answers only."""
     database_url, redis_url = settings.database_url, settings.redis_url
     if not database_url or not redis_url:
         raise RuntimeError("The worker needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
@@ -44,29 +47,32 @@ def create_worker(settings: Settings) -> Worker:
         ctx["engine"] = create_engine(database_url)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         ctx["storage"] = storage
-        log.info("worker.started", queue=settings.queue_name)
+        log.info("worker.started", queue=queue_name(settings, chat))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
         await storage.close()
         log.info("worker.stopped")
 
+    functions = [f for name, f in FUNCTIONS.items() if (name in CHAT_FUNCTIONS) == chat]
     worker = Worker(
-        functions=list(FUNCTIONS.values()),
+        functions=functions,
         job_timeout=6 * 3600,
         # Attempts are counted and limited on the Job row (SPEK_JOB_MAX_ATTEMPTS): a job ARQ gave up
         # on by itself would never tell its subscribers.
         max_tries=1000,
         max_jobs=settings.worker_jobs,
         allow_abort_jobs=True,  # cancelJob
-        cron_jobs=[
+        cron_jobs=[]
+        if chat
+        else [
             cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True),
             cron(index_everyone, second=40),  # every minute
         ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),
-        queue_name=settings.queue_name,
+        queue_name=queue_name(settings, chat),
         # The key /readyz looks for; it expires a second after the interval.
         health_check_interval=settings.worker_heartbeat_seconds,
     )

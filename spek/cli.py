@@ -29,19 +29,20 @@ def serve(settings: Settings) -> None:
     )
 
 
-def worker(settings: Settings) -> None:
+def worker(settings: Settings, chat: bool) -> None:
     from jobs.worker import create_worker
 
-    create_worker(settings).run()
+    create_worker(settings, chat).run()
 
 
-def check_worker(settings: Settings) -> None:
+def check_worker(settings: Settings, chat: bool) -> None:
     """Exit 0 when some worker on the queue has reported in lately (for container health checks)."""
     import redis
 
     from spek.jobs.queue import worker_heartbeat_key
 
-    if not settings.redis_url or not redis.Redis.from_url(settings.redis_url).exists(worker_heartbeat_key(settings)):
+    heartbeat = worker_heartbeat_key(settings, chat)
+    if not settings.redis_url or not redis.Redis.from_url(settings.redis_url).exists(heartbeat):
         sys.exit("no live worker heartbeat")
 
 
@@ -89,8 +90,12 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+# What `spek up` runs: the API, the worker for recordings, documents and notes, the worker for chat answers.
+CHILDREN = {"serve": ["serve"], "worker": ["worker"], "chat worker": ["worker", "--chat"]}
+
+
 def up(settings: Settings) -> None:
-    """Everything on one machine: embedded servers where no URL is set, the API and one worker."""
+    """Everything on one machine: embedded servers where no URL is set, the API, a worker and a chat worker."""
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     stopping: list[int] = []
@@ -119,9 +124,9 @@ def up(settings: Settings) -> None:
         migrate(env.get("DATABASE_URL") or settings.database_url)
         log.info("database.migrated")
 
-        for name in ("serve", "worker"):
+        for name, command in CHILDREN.items():
             children[name] = subprocess.Popen(
-                [sys.executable, "-m", "spek", name], env=env, start_new_session=True, preexec_fn=_die_with_parent
+                [sys.executable, "-m", "spek", *command], env=env, start_new_session=True, preexec_fn=_die_with_parent
             )
         base = f"http://{settings.host}:{settings.port}"
         print(
@@ -157,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="run the API (needs DATABASE_URL and REDIS_URL)")
     worker_parser = commands.add_parser("worker", help="run one ARQ worker (needs DATABASE_URL and REDIS_URL)")
     worker_parser.add_argument("--check", action="store_true", help="only check that a worker is alive; exit 1 if not")
+    worker_parser.add_argument("--chat", action="store_true", help="the worker for chat answers (its own queue)")
     commands.add_parser("reindex", help="embed every search entry again with SPEK_EMBEDDING_MODEL, in the workers")
     migrate_parser = commands.add_parser("migrate", help="apply database migrations (needs DATABASE_URL)")
     migrate_parser.add_argument("revision", nargs="?", default="head")
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         serve(settings)
     elif args.command == "worker":
-        check_worker(settings) if args.check else worker(settings)
+        check_worker(settings, args.chat) if args.check else worker(settings, args.chat)
     elif args.command == "reindex":
         reindex(settings)
     elif args.command == "migrate":

@@ -13,8 +13,6 @@ class ErrorCode(str, Enum):
     RATE_LIMITED = "RATE_LIMITED"
     CONFLICT = "CONFLICT"
     INTERNAL = "INTERNAL"
-    # Added to the contract's codes: an operation of the contract this server does not serve yet.
-    NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 
 
 class SpekError(Exception):
@@ -51,7 +49,3 @@ class UnsupportedMedia(SpekError):
 
 class Conflict(SpekError):
     code = ErrorCode.CONFLICT
-
-
-class NotImplementedYet(SpekError):
-    code = ErrorCode.NOT_IMPLEMENTED

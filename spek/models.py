@@ -2,6 +2,7 @@
 
 from spek.accounts.models import RefreshToken, User
 from spek.audit import AuditEvent
+from spek.chat.models import Conversation, Message
 from spek.db import Base
 from spek.documents.models import Document
 from spek.jobs.models import Job, JobStatus
@@ -15,9 +16,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Batch",
+    "Conversation",
     "Document",
     "Job",
     "JobStatus",
+    "Message",
     "Note",
     "Notebook",
     "Page",

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     gemini_api_key: str | None = Field(None, validation_alias="GEMINI_API_KEY")
     # One thread keeps its speed when the API and Whisper share the cores; more collapse under contention.
     llm_threads: int = Field(1, validation_alias="SPEK_LLM_THREADS")
+    # Chat: an answer that takes longer fails with a message saying so (what was written is kept).
+    chat_timeout_seconds: float = Field(180.0, validation_alias="SPEK_CHAT_TIMEOUT_SECONDS")
 
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")

@@ -1,8 +1,9 @@
-"""One real Spek stack per test session: embedded PostgreSQL and Redis, the API and a worker."""
+"""One real Spek stack per test session: embedded PostgreSQL and Redis, the API, a worker and a chat worker."""
 
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,16 @@ class Stack:
     base_url: str
     env: dict[str, str]
     postgres: EmbeddedPostgres
+    # "serve", "worker", "chat worker"; a test that replaces one puts the new process here, to be stopped too.
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
 
 @contextmanager
 def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
-    """Embedded PostgreSQL and Redis, migrated, with the API and one worker; `settings` add to the environment."""
+    """Embedded PostgreSQL and Redis, migrated, with the API, a worker and a chat worker; `settings` add to the
+    environment."""
     postgres, redis = EmbeddedPostgres(data_dir / "postgres"), EmbeddedRedis(data_dir / "redis")
-    processes = []
+    processes: dict[str, subprocess.Popen] = {}
     try:
         database_url, redis_url = postgres.start(), redis.start()
         migrate.upgrade(database_url)
@@ -44,14 +48,16 @@ def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
             "SPEK_NOTES": "false",
             **settings,
         }
-        processes = [spek_process("serve", env), spek_process("worker", env)]
+        processes["serve"] = spek_process("serve", env)
+        processes["worker"] = spek_process("worker", env)
+        processes["chat worker"] = spek_process("worker", env, ["--chat"])
         base_url = f"http://127.0.0.1:{port}"
-        wait_until_ready(base_url, processes[0])
-        yield Stack(data_dir, database_url, redis_url, base_url, env, postgres)
+        wait_until_ready(base_url, processes["serve"])
+        yield Stack(data_dir, database_url, redis_url, base_url, env, postgres, processes)
     finally:
-        for process in processes:
+        for process in processes.values():
             process.terminate()
-        for process in processes:
+        for process in processes.values():
             wait_for_exit(process, 20)
         redis.stop()
         postgres.stop()

@@ -1,6 +1,8 @@
 """Fake LLM servers on loopback: real HTTP and the providers' real wire formats, answers chosen by the test."""
 
+import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -57,21 +59,32 @@ def serving(
         thread.join(5)
 
 
-def sse(events: list[str]) -> StreamingResponse:
+def sse(events: list[str], delay: float = 0.0) -> StreamingResponse:
+    """Server-sent events, `delay` seconds apart."""
+
     async def body() -> AsyncIterator[bytes]:
-        for event in events:
+        for n, event in enumerate(events):
+            if n and delay:
+                await asyncio.sleep(delay)
             yield f"data: {event}\n\n".encode()
 
     return StreamingResponse(body(), media_type="text/event-stream")
 
 
 @contextmanager
-def fake_openai(answer: Callable[[dict[str, Any]], str]) -> Iterator[FakeServer]:
-    """An OpenAI-compatible /v1/chat/completions whose assistant says `answer(request body)` (no streaming)."""
+def fake_openai(answer: Callable[[dict[str, Any]], str | Response], delay: float = 0.0) -> Iterator[FakeServer]:
+    """An OpenAI-compatible /v1/chat/completions whose assistant says `answer(request body)`; streamed word by
+    word (`delay` seconds apart) when the request asks for a stream. An answer that is a Response is sent as is
+    (an error, say)."""
 
     def reply(request: dict[str, Any]) -> Response:
         body = request["body"]
-        message = {"role": "assistant", "content": answer(body)}
+        said = answer(body)
+        if isinstance(said, Response):
+            return said
+        if body.get("stream"):
+            return sse([json.dumps(chunk) for chunk in _chunks(body["model"], said)] + ["[DONE]"], delay)
+        message = {"role": "assistant", "content": said}
         return JSONResponse(
             {
                 "id": f"chatcmpl-{time.monotonic_ns()}",
@@ -86,6 +99,15 @@ def fake_openai(answer: Callable[[dict[str, Any]], str]) -> Iterator[FakeServer]
     with serving(lambda fake: [Route("/v1/chat/completions", fake.handle, methods=["POST"])], reply) as fake:
         fake.base_url += "/v1"
         yield fake
+
+
+def _chunks(model: str, text: str) -> list[dict[str, Any]]:
+    """chat.completion.chunk objects: the role, each word of `text` (with the space before it), the stop."""
+    words = re.findall(r"\s*\S+", text)
+    deltas = [{"role": "assistant", "content": ""}] + [{"content": word} for word in words]
+    base = {"id": f"chatcmpl-{time.monotonic_ns()}", "object": "chat.completion.chunk", "created": 1, "model": model}
+    chunks = [{**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]} for delta in deltas]
+    return chunks + [{**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
 
 
 def user_prompt(body: dict[str, Any]) -> str:

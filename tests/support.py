@@ -121,19 +121,33 @@ def transcribed(client: "GraphQLClient", stack: Any, token: str, path: Path, inp
 
 def follow(stack: Any, token: str, job_id: str) -> list[dict]:
     """Every progress event of a job, over graphql-transport-ws, until the subscription completes."""
-    events = []
+    events, errors = subscribe(stack, token, PROGRESS, {"job": job_id})
+    assert not errors, errors
+    return [event["jobProgress"] for event in events]
+
+
+def subscribe(
+    stack: Any, token: str, query: str, variables: dict[str, Any], on_event: Callable[[dict], None] | None = None
+) -> tuple[list[dict], list[dict]]:
+    """The data of every event of a subscription over graphql-transport-ws until it completes, and its errors;
+    `on_event` sees each event as it comes."""
+    events: list[dict] = []
     with connect(stack.base_url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
         assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-        ws.send(
-            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"job": job_id}}})
-        )
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
         while True:
             message = json.loads(ws.recv(timeout=120))
             if message["type"] == "complete":
-                return events
+                return events, []
+            if message["type"] == "error":
+                return events, message["payload"]
             assert message["type"] == "next", message
-            events.append(message["payload"]["data"]["jobProgress"])
+            if message["payload"].get("errors"):
+                return events, message["payload"]["errors"]
+            events.append(message["payload"]["data"])
+            if on_event is not None:
+                on_event(message["payload"]["data"])
 
 
 REGISTER = """

@@ -48,12 +48,6 @@ def test_syntax_and_validation_errors_are_bad_user_input(client: GraphQLClient, 
     assert wrong_variable["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_unbuilt_parts_of_the_contract_say_so(client: GraphQLClient, alice: Account) -> None:
-    body = client.execute("{ conversations { id } }", token=alice.access_token)
-    assert body["errors"][0]["extensions"]["code"] == "NOT_IMPLEMENTED"
-    assert "conversations" in body["errors"][0]["message"]
-
-
 def test_no_internals_in_any_error(client: GraphQLClient, alice: Account) -> None:
     bodies = [
         client.execute('{ notebook(id: "00000000-0000-0000-0000-000000000000") { id } }', token=alice.access_token),

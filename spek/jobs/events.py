@@ -1,30 +1,18 @@
-"""Job progress events on a Redis Stream per job (`job:<id>`), numbered 1, 2, 3… without gaps."""
+"""Job progress events on a numbered Redis Stream per job (`job:<id>`)."""
 
-import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any
 
 from redis.asyncio import Redis
 
+from spek import streams
 from spek.jobs.models import JobStatus
 
 # Keep a finished job's events a week, so late subscribers can still replay them.
 RETENTION_SECONDS = 7 * 24 * 3600
-FOLLOW_BLOCK_MS = 5000
-
-# INCR and XADD in one step, so seq numbers follow stream order with no gaps.
-_APPEND = """
-local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], '*', 'seq', seq, 'data', ARGV[1])
-if ARGV[2] == '1' then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-end
-return seq
-"""
 
 
 @dataclass
@@ -55,28 +43,24 @@ async def append(
     error: str | None,
     at: datetime,
 ) -> int:
-    data = json.dumps(
-        {
-            "status": status.value,
-            "stage": stage,
-            "progress": progress,
-            "eta_seconds": eta_seconds,
-            "message": message,
-            "error": error,
-            "at": at.isoformat(),
-        }
+    data = {
+        "status": status.value,
+        "stage": stage,
+        "progress": progress,
+        "eta_seconds": eta_seconds,
+        "message": message,
+        "error": error,
+        "at": at.isoformat(),
+    }
+    return await streams.append(
+        redis, stream_key(job_id), data, final=status.is_terminal, retention_seconds=RETENTION_SECONDS
     )
-    key = stream_key(job_id)
-    expire = "1" if status.is_terminal else "0"
-    seq = redis.eval(_APPEND, 2, key, key + ":seq", data, expire, str(RETENTION_SECONDS))
-    return int(await cast(Awaitable[int], seq))
 
 
-def _decode(job_id: str, fields: dict[bytes, bytes]) -> JobEvent:
-    data = json.loads(fields[b"data"])
+def _decode(job_id: str, seq: int, data: dict[str, Any]) -> JobEvent:
     return JobEvent(
         job_id=job_id,
-        seq=int(fields[b"seq"]),
+        seq=seq,
         status=JobStatus(data["status"]),
         stage=data["stage"],
         progress=data["progress"],
@@ -89,14 +73,8 @@ def _decode(job_id: str, fields: dict[bytes, bytes]) -> JobEvent:
 
 async def follow(redis: Redis, job_id: uuid.UUID, after: int = 0) -> AsyncIterator[JobEvent]:
     """Every event with seq > after, then live ones, ending after the terminal event."""
-    key, last_id = stream_key(job_id), "0-0"
-    while True:
-        replies = await redis.xread({key: last_id}, count=100, block=FOLLOW_BLOCK_MS)
-        for _stream, entries in replies:
-            for entry_id, fields in entries:
-                last_id = entry_id
-                event = _decode(str(job_id), fields)
-                if event.seq > after:
-                    yield event
-                if event.status.is_terminal:
-                    return
+    async for seq, data in streams.follow(redis, stream_key(job_id), after):
+        event = _decode(str(job_id), seq, data)
+        yield event
+        if event.status.is_terminal:
+            return  # streams written before events were marked final end here too

@@ -61,9 +61,14 @@ async def begin_stage(tools: RunnerTools, session: AsyncSession, job: Job, stage
 
 
 async def run_job(
-    tools: RunnerTools, job_id: uuid.UUID, what: str, work: Callable[[AsyncSession, Job], Awaitable[None]]
+    tools: RunnerTools,
+    job_id: uuid.UUID,
+    what: str,
+    work: Callable[[AsyncSession, Job], Awaitable[None]],
+    failed: Callable[[AsyncSession, Job], Awaitable[None]] | None = None,
 ) -> None:
-    """Run `work` once for the job; `what` names it in errors ("Transcription failed: …")."""
+    """Run `work` once for the job; `what` names it in errors ("Transcription failed: …"). `failed` is
+    awaited after the job is reported FAILED (its error says why), for work with a state of its own."""
     async with tools.sessionmaker() as session:
         job = await session.get(Job, job_id)
         if job is None or job.status.is_terminal:
@@ -79,6 +84,8 @@ async def run_job(
                 error=f"{what} failed: the worker stopped during each of {tools.max_attempts} attempts "
                 f"(last in the {job.stage or 'first'} stage).",
             )
+            if failed is not None:
+                await failed(session, job)
             return
         try:
             await work(session, job)
@@ -109,6 +116,8 @@ async def run_job(
             await jobs.report(
                 session, tools.redis, job, status=JobStatus.FAILED, error=f"{what} failed: {_describe(e)}"
             )
+            if failed is not None:
+                await failed(session, job)
 
 
 async def _hand_back(tools: RunnerTools, session: AsyncSession, job_id: uuid.UUID) -> None:

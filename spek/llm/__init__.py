@@ -4,7 +4,7 @@ and `stream` (text deltas). ML only: no HTTP server, no SQL. Providers are chose
 `gemini` (Google Gemini)."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,7 +39,7 @@ class LLM(Protocol):
 
     def stream(
         self, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.2
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """The answer as it is generated, in text deltas."""
         ...
 

@@ -2,7 +2,7 @@
 (GEMINI_API_KEY); `base_url` points the client elsewhere (a proxy, or a fake server in tests)."""
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from spek.llm import ChatMessage, LLMError, LLMUnavailable, connection_failure
@@ -109,7 +109,7 @@ class GeminiLLM:
 
     async def stream(
         self, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.2
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         contents, config = self._request(messages, max_tokens, temperature, None)
         try:
             chunks = await self._client.aio.models.generate_content_stream(

@@ -10,7 +10,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -177,10 +177,10 @@ class LocalLLM:
 
     def stream(
         self, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.2
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         return self._generate(_options(messages, max_tokens, temperature))
 
-    async def _generate(self, options: dict[str, Any]) -> AsyncIterator[str]:
+    async def _generate(self, options: dict[str, Any]) -> AsyncGenerator[str, None]:
         """Token by token, each step in a worker thread: the event loop stays free, and a caller that stops
         listening (or is cancelled) stops the generation at the next token instead of holding the model."""
         while not self._busy.acquire(blocking=False):

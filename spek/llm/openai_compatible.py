@@ -3,7 +3,7 @@ official `openai` client."""
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from spek.llm import ChatMessage, LLMError, LLMUnavailable, connection_failure
@@ -96,7 +96,7 @@ class OpenAICompatibleLLM:
 
     async def stream(
         self, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.2
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         import openai
 
         try:

@@ -1,0 +1,1 @@
+"""Chat over the user's own material: conversations, messages, and answers streamed by workers."""
