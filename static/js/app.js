@@ -4,16 +4,40 @@ import { clearErrors } from './announce.js';
 import { currentUser, onSessionChange, signOut } from './auth.js';
 import { currentRoute, go } from './router.js';
 import { renderAuth } from './views/auth.js';
+import { renderDocument } from './views/document.js';
+import { renderDocuments } from './views/documents.js';
+import { renderSearch } from './views/global-search.js';
 import { renderLibrary } from './views/library.js';
+import { renderNote } from './views/note.js';
+import { renderNotes } from './views/notes.js';
+import { renderPage } from './views/page.js';
 import { renderRecording } from './views/recording.js';
 
 const main = document.getElementById('main');
 let leave = () => {}; // stops what the current screen started (subscriptions, timers)
 
-function renderHeader(user) {
+// Each signed-in screen: how to draw it (returning what stops it, if anything) and its nav entry.
+const SCREENS = {
+  library: { section: 'recordings', render: ({ query }) => renderLibrary(main, query) },
+  recording: { section: 'recordings', render: ({ params, query }) => renderRecording(main, params[0], query) },
+  notes: { section: 'notes', render: ({ query }) => renderNotes(main, query) },
+  note: { section: 'notes', render: ({ params }) => renderNote(main, params[0]) },
+  documents: { section: 'documents', render: () => renderDocuments(main) },
+  document: { section: 'documents', render: ({ params, query }) => renderDocument(main, params[0], query) },
+  page: { section: 'search', render: ({ params }) => renderPage(main, params[0]) },
+  search: { section: 'search', render: ({ query }) => renderSearch(main, query) },
+};
+
+function renderHeader(user, section) {
   const account = document.querySelector('.account');
   account.hidden = !user;
   account.querySelector('.who').textContent = user ? user.displayName || user.email : '';
+  const nav = document.querySelector('.sections');
+  nav.hidden = !user;
+  for (const entry of nav.querySelectorAll('a')) {
+    if (entry.dataset.section === section) entry.setAttribute('aria-current', 'page');
+    else entry.removeAttribute('aria-current');
+  }
 }
 
 function render() {
@@ -22,12 +46,13 @@ function render() {
   clearErrors();
   const route = currentRoute();
   const user = currentUser();
-  renderHeader(user);
+  const screen = SCREENS[route.name];
+  renderHeader(user, screen?.section);
   const needsAccount = route.name !== 'sign-in' && route.name !== 'sign-up';
   if (needsAccount && !user) return go('/sign-in');
   if (!needsAccount && user) return go('/');
   if (!needsAccount) return renderAuth(main, route.name);
-  leave = route.name === 'recording' ? renderRecording(main, route.params[0]) : renderLibrary(main);
+  leave = screen.render(route) ?? (() => {});
 }
 
 document.querySelector('.sign-out').addEventListener('click', () => signOut());

@@ -45,10 +45,23 @@ export function humanize(name) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+// A job's state in a few words: "Transcribing · 40 %", "Failed: <why>", "Completed".
+export function jobState(status, job) {
+  if (status === 'RUNNING' && job) return `${humanize(job.stage || status)} · ${percent(job.progress)}`;
+  if (status === 'FAILED' && job?.error) return `Failed: ${job.error}`;
+  return humanize(status);
+}
+
 // The name people gave a speaker, else "Speaker 1" for SPEAKER_00 (as in exports).
 export function speakerName(label, names) {
   if (!label) return 'Unknown speaker';
   if (names?.[label]) return names[label];
   const number = /(\d+)$/.exec(label);
   return number ? `Speaker ${Number(number[1]) + 1}` : label;
+}
+
+// A score in -1..1 with its sign: 0.4213 → "+0.42".
+export function signed(score) {
+  const text = Math.abs(score ?? 0).toFixed(2);
+  return score > 0 ? `+${text}` : score < 0 ? `−${text}` : text;
 }

@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from spek.embedded import wait_for_exit
-from tests.browser.ui import DESKTOP, script_errors
+from tests.browser.ui import DESKTOP, FAKE_NOTE, script_errors
+from tests.fake_llm import FakeServer, as_json, fake_openai
 from tests.support import GraphQLClient, free_port, spek_process, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
@@ -17,7 +18,14 @@ ACCESS_TOKEN_TTL_SECONDS = 6
 
 
 @pytest.fixture(scope="package")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def llm_server() -> Iterator[FakeServer]:
+    """The stack's LLM: an OpenAI-compatible server on loopback that writes the same note of every transcript."""
+    with fake_openai(lambda body: as_json(FAKE_NOTE)) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="package")
+def app_url(tmp_path_factory: pytest.TempPathFactory, llm_server: FakeServer) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("spek-browser")
     port = free_port()
     env = {
@@ -26,6 +34,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": "",
         "REDIS_URL": "",
         "SPEK_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL_SECONDS),
+        # A note is written after every transcript (SPEK_NOTES is on by default), by the fake LLM: quick, and
+        # always the same note, so the notes screens can be checked exactly.
+        "SPEK_LLM_PROVIDER": "openai",
+        "SPEK_LLM_BASE_URL": llm_server.base_url,
+        "SPEK_LLM_MODEL": "fake-notes",
+        "SPEK_LLM_API_KEY": "sk-test",
     }
     log = data_dir / "up.log"
     process = spek_process("up", env, stdout=log.open("w"), stderr=subprocess.STDOUT)

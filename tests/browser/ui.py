@@ -16,6 +16,16 @@ PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
 TRANSCRIBED_WITHIN_MS = 120_000
 
+# What the stack's fake LLM writes of every transcript (see conftest.py).
+FAKE_NOTE = {
+    "title": "Internet outage call",
+    "summary": "A customer reports the internet down since morning. Support finds an outage in the area.",
+    "key_points": ["Internet down since this morning", "Outage in the customer's area"],
+    "decisions": ["Wait for the outage to be fixed"],
+    "action_items": ["Check the connection again in two hours"],
+    "tags": ["networking", "outage", "support"],
+}
+
 
 def script_errors(page: Page) -> list[str]:
     """The page's uncaught script errors, collected as they happen."""

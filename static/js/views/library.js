@@ -7,7 +7,9 @@ import { uploadPanel } from './upload.js';
 
 const SELECTED_KEY = 'spek.notebook';
 
-export function renderLibrary(main) {
+// query: `notebook`, the notebook to show (a link from one of its pages).
+export function renderLibrary(main, query = new URLSearchParams()) {
+  if (query.get('notebook')) localStorage.setItem(SELECTED_KEY, query.get('notebook'));
   let selected = localStorage.getItem(SELECTED_KEY);
   let notebooks = [];
   const recordings = recordingsList();

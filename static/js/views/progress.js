@@ -1,4 +1,5 @@
-// One file on its way: bytes going up, then the transcription job's stages, percent and ETA, live.
+// One file on its way: bytes going up, then its job's stages, percent and ETA, live. A recording's by
+// default; `kind` says what the file becomes (a document, say): its link once ready, and how to retry.
 
 import { announce } from '../announce.js';
 import { gql } from '../client.js';
@@ -9,8 +10,14 @@ import { FINISHED, cancelJob, followJob } from '../jobs.js';
 
 const RETRY = 'mutation($id: ID!) { retryRecording(id: $id) { id job { id } } }';
 
+const RECORDING = {
+  ready: 'transcript ready',
+  open: (recording) => h('a', { class: 'button', href: `#/recordings/${recording.id}` }, 'Open transcript'),
+  retry: async (recording) => (await gql(RETRY, { id: recording.id })).retryRecording.job.id,
+};
+
 // onFinished() runs when the job ends, whichever way.
-export function progressItem(file, onFinished) {
+export function progressItem(file, onFinished, kind = RECORDING) {
   const name = file.name;
   const bar = h('progress', { max: 100, value: 0, 'aria-label': `Progress of ${name}` });
   const state = h('span', { class: 'state' }, 'Waiting to upload');
@@ -25,7 +32,7 @@ export function progressItem(file, onFinished) {
     actions,
   );
   let stop = () => {};
-  let recording = null;
+  let uploaded = null; // what the file became: the recording or document
   let lastStage = null;
 
   function show(fraction, text) {
@@ -48,12 +55,12 @@ export function progressItem(file, onFinished) {
     element.dataset.status = event.status;
     if (event.status === 'COMPLETED') {
       show(1, `Completed · ${percent(1)}`);
-      fill(actions, h('a', { class: 'button', href: `#/recordings/${recording.id}` }, 'Open transcript'));
-      announce(`${name}: transcript ready`);
+      fill(actions, kind.open(uploaded));
+      announce(`${name}: ${kind.ready}`);
     } else if (event.status === 'FAILED' || event.status === 'CANCELLED') {
       const why = event.status === 'FAILED' ? `Failed: ${event.error || 'unknown error'}` : 'Cancelled';
       show(event.progress, why);
-      fill(actions, h('button', { type: 'button', class: 'secondary', onclick: retry }, 'Retry'));
+      fill(actions, kind.retry && h('button', { type: 'button', class: 'secondary', onclick: retry }, 'Retry'));
       announce(`${name}: ${why}`);
     } else {
       const parts = [humanize(event.stage || event.status), percent(event.progress), eta(event.etaSeconds)];
@@ -77,15 +84,15 @@ export function progressItem(file, onFinished) {
 
   async function retry() {
     try {
-      const { retryRecording } = await gql(RETRY, { id: recording.id });
-      follow(retryRecording.job.id);
+      follow(await kind.retry(uploaded));
     } catch (e) {
       failed(e);
     }
   }
 
+  // error: what went wrong, or already the words to show.
   function failed(error) {
-    state.textContent = describe(error);
+    state.textContent = typeof error === 'string' ? error : describe(error);
     element.dataset.status = 'ERROR';
   }
 
@@ -94,9 +101,9 @@ export function progressItem(file, onFinished) {
     uploading(fraction) {
       show(fraction, `Uploading · ${percent(fraction)} of ${bytes(file.size)}`);
     },
-    uploaded(uploadedRecording) {
-      recording = uploadedRecording;
-      follow(recording.job.id);
+    uploaded(thing) {
+      uploaded = thing;
+      follow(thing.job.id);
     },
     uploadFailed(error) {
       failed(error);

@@ -7,12 +7,14 @@ import { clock, date, eta, humanize, percent } from '../format.js';
 import { FINISHED, followJob } from '../jobs.js';
 import { exportPanel } from './export.js';
 import { syncPlayer } from './player.js';
+import { notePanel } from './recording-note.js';
 import { searchPanel } from './search.js';
 import { segmentList } from './segments.js';
 import { speakersPanel } from './speakers.js';
 
 const RECORDING = `query($id: ID!) { recording(id: $id) {
   id title filename durationSeconds createdAt status audioUrl job { id status stage progress etaSeconds error }
+  note { id title } noteJob { id status }
   transcript { id language languageProbability durationSeconds model
     speakers { label name talkTimeSeconds }
     segments { id index start end speaker text words { start end text } } } } }`;
@@ -96,7 +98,8 @@ function audioPlayer(recording) {
   return audio;
 }
 
-function workspace(recording) {
+// `startAt`: seconds to put the player at (a search hit's place), or null.
+function workspace(recording, startAt) {
   const { transcript } = recording;
   let names = Object.fromEntries(transcript.speakers.filter((s) => s.name).map((s) => [s.label, s.name]));
   const audio = audioPlayer(recording);
@@ -129,6 +132,8 @@ function workspace(recording) {
     },
   });
 
+  const note = notePanel(recording);
+
   const body = transcript.segments.length
     ? segments.element
     : h('p', { class: 'empty' }, 'No speech was found in this recording.');
@@ -137,14 +142,24 @@ function workspace(recording) {
     h(
       'div',
       { class: 'workspace' },
-      h('div', { class: 'tools' }, search, speakers, exporter.element),
+      h('div', { class: 'tools' }, search, note.element, speakers, exporter.element),
       h('section', { class: 'transcript', 'aria-labelledby': 'transcript-title' }, h('h2', { id: 'transcript-title', class: 'visually-hidden' }, 'Transcript'), body),
     ),
   ];
-  return { element, stop: () => player.stop() };
+  if (startAt !== null) requestAnimationFrame(() => player.seek(startAt));
+  return {
+    element,
+    stop: () => {
+      player.stop();
+      note.stop();
+    },
+  };
 }
 
-export function renderRecording(main, id) {
+// query: `t`, a time in seconds to start the player at.
+export function renderRecording(main, id, query = new URLSearchParams()) {
+  const t = Number.parseFloat(query.get('t'));
+  const startAt = Number.isFinite(t) && t >= 0 ? t : null;
   let stop = () => {};
   const view = h('article', { class: 'recording-view', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the recording…'));
   main.replaceChildren(view);
@@ -159,7 +174,7 @@ export function renderRecording(main, id) {
       view.removeAttribute('aria-busy');
       return;
     }
-    const part = recording.status === 'COMPLETED' && recording.transcript ? workspace(recording) : processing(recording, load);
+    const part = recording.status === 'COMPLETED' && recording.transcript ? workspace(recording, startAt) : processing(recording, load);
     stop = part.stop;
     view.removeAttribute('aria-busy');
     fill(view, header(recording), part.element);

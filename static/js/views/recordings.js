@@ -4,19 +4,13 @@ import { announce, showError } from '../announce.js';
 import { gql } from '../client.js';
 import { confirmDialog } from '../dialog.js';
 import { fill, h } from '../dom.js';
-import { clock, date, humanize, percent } from '../format.js';
+import { clock, date, jobState } from '../format.js';
 import { FINISHED, cancelJob, followJob } from '../jobs.js';
 
 const RECORDINGS = `query { recordings(limit: 200) {
   id title filename durationSeconds notebookId status createdAt job { id status stage progress error } } }`;
 const RETRY = 'mutation($id: ID!) { retryRecording(id: $id) { id status } }';
 const DELETE = 'mutation($id: ID!) { deleteRecording(id: $id) }';
-
-function statusText(status, job) {
-  if (status === 'RUNNING' && job) return `${humanize(job.stage || status)} · ${percent(job.progress)}`;
-  if (status === 'FAILED' && job?.error) return `Failed: ${job.error}`;
-  return humanize(status);
-}
 
 export function recordingsList() {
   let recordings = null;
@@ -31,7 +25,7 @@ export function recordingsList() {
       followJob(
         recording.job.id,
         (event) => {
-          badge.textContent = statusText(event.status, event);
+          badge.textContent = jobState(event.status, event);
           badge.dataset.status = event.status;
           if (FINISHED.has(event.status)) reload();
         },
@@ -51,7 +45,7 @@ export function recordingsList() {
   }
 
   function row(recording) {
-    const badge = h('span', { class: 'badge', dataset: { status: recording.status } }, statusText(recording.status, recording.job));
+    const badge = h('span', { class: 'badge', dataset: { status: recording.status } }, jobState(recording.status, recording.job));
     const title = recording.title || recording.filename;
     const actions = [];
     if (recording.status === 'FAILED' || recording.status === 'CANCELLED') {
