@@ -75,6 +75,7 @@ class ChatEvent:
     content: str | None = strawberry.field(description="full text, on the final event")
     citations: list[SearchHit] | None = strawberry.field(description="on the final event")
     error: str | None
+    notice: str | None = strawberry.field(description="news while waiting, e.g. a rate limit; no text added")
 
     @classmethod
     def from_event(cls, event: events.ChatEvent) -> "ChatEvent":
@@ -86,6 +87,7 @@ class ChatEvent:
             content=event.content,
             citations=_citations(event.citations) if event.done else None,
             error=event.error,
+            notice=event.notice,
         )
 
 

@@ -1,10 +1,13 @@
 """Chat over one's own material, against the real stack: the API, a worker, a chat worker, PostgreSQL and
 Redis, with an OpenAI-compatible server faked on loopback (streaming its answer word by word)."""
 
+import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,8 +16,19 @@ from starlette.responses import JSONResponse, Response
 from spek.chat.answer import NOTHING_FOUND
 from spek.embedded import wait_for_exit
 from tests.conftest import Stack, running_stack
-from tests.fake_llm import FakeServer, fake_openai
-from tests.support import Account, GraphQLClient, embedded, register, spek_process, sql, subscribe
+from tests.fake_llm import FakeServer, fake_openai, serving, sse
+from tests.support import (
+    Account,
+    GraphQLClient,
+    embedded,
+    free_port,
+    poll_http,
+    register,
+    spek_process,
+    sql,
+    subscribe,
+)
+from tests.test_llm import gemini_response, gemini_routes
 
 LEASE_SECONDS = 3
 WORD_DELAY = 0.03
@@ -29,7 +43,7 @@ SEND = """mutation($content: String!, $conversation: ID, $notebook: ID) {
 }"""
 TOKENS = """subscription($id: ID!, $after: Int) {
   messageTokens(messageId: $id, after: $after) {
-    messageId seq delta done content error citations { kind id parentId title snippet }
+    messageId seq delta done content error notice citations { kind id parentId title snippet }
   }
 }"""
 CONVERSATION = """query($id: ID!) {
@@ -355,3 +369,66 @@ def test_empty_and_huge_questions_are_refused_and_leave_nothing(chat_stack: Stac
         assert chat_client.error_code(SEND, {"content": content}, account.access_token) == "BAD_USER_INPUT"
     assert chat_client.data("{ conversations { id } }", None, account.access_token)["conversations"] == []
     assert sql(chat_stack.database_url, "SELECT count(*) FROM messages WHERE user_id = :u", u=account.id) == [(0,)]
+
+
+def test_the_packaged_local_model_answers_from_the_material(stack: Stack, client: GraphQLClient) -> None:
+    """The default provider: Qwen2.5-0.5B from its wheel, on llama.cpp in the chat worker."""
+    account = register(client)
+    notebook = client.data(CREATE_NOTEBOOK, {"title": "Port"}, account.access_token)["createNotebook"]["id"]
+    variables = {"nb": notebook, "title": "Harbour", "content": HARBOUR}
+    page = client.data(CREATE_PAGE, variables, account.access_token)["createPage"]["id"]
+    embedded(stack, account)
+    answer = ask(client, account, "In which season is the northern channel dredged?")
+    events = tokens(stack, account, answer["id"])
+    done = events[-1]
+    assert done["error"] is None and [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert "spring" in done["content"].lower()
+    assert {c["id"] for c in done["citations"]} <= {page}
+
+
+def test_gemini_streams_an_answer_after_waiting_out_its_rate_limit(
+    chat_stack: Stack, material: Material, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An API and chat worker of their own (on a queue of their own) with SPEK_LLM_PROVIDER=gemini, against a
+    fake Gemini that refuses twice with 429 RESOURCE_EXHAUSTED before streaming."""
+    refused: list[dict] = []
+
+    def reply(request: dict[str, Any]) -> Response:
+        if len(refused) < 2:
+            refused.append(request)
+            error = {"code": 429, "message": "Resource has been exhausted.", "status": "RESOURCE_EXHAUSTED"}
+            return JSONResponse({"error": error}, status_code=429)
+        return sse([json.dumps(gemini_response(piece)) for piece in ("Every ", "spring ", "[1].")])
+
+    with serving(gemini_routes, reply) as gemini:
+        port = free_port()
+        env = {
+            **chat_stack.env,
+            "SPEK_PORT": str(port),
+            "SPEK_QUEUE_NAME": f"spek:gemini:{uuid.uuid4().hex[:8]}",
+            "SPEK_LLM_PROVIDER": "gemini",
+            "SPEK_LLM_MODEL": "gemini-test",
+            "SPEK_LLM_BASE_URL": gemini.base_url,
+            "GEMINI_API_KEY": "gemini-key",
+        }
+        processes = [spek_process("serve", env), spek_process("worker", env, ["--chat"])]
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            # /readyz would want a worker for recordings on this queue too: the API answering is enough here.
+            poll_http(f"{base_url}/healthz", lambda r: r.status_code == 200, processes[0])
+            api = SimpleNamespace(base_url=base_url)
+            answer = ask(GraphQLClient(base_url), material.account, "When is the northern channel dredged?")
+            events = tokens(api, material.account, answer["id"])
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                wait_for_exit(process, 20)
+    notices = [e["notice"] for e in events if e["notice"]]
+    assert notices and "rate limited" in notices[0] and all(e["delta"] == "" for e in events if e["notice"])
+    done = events[-1]
+    assert (done["content"], done["error"]) == ("Every spring [1].", None)
+    assert [c["id"] for c in done["citations"]] == [material.harbour]
+    request = gemini.requests[-1]
+    assert request["path"].endswith("/models/gemini-test:streamGenerateContent") and request["query"]["alt"] == "sse"
+    assert request["headers"]["x-goog-api-key"] == "gemini-key"

@@ -23,6 +23,7 @@ class ChatEvent:
     content: str | None = None
     citations: list[dict[str, Any]] | None = None
     error: str | None = None
+    notice: str | None = None  # news on the way, e.g. a rate limit being waited out
 
 
 def stream_key(message_id: uuid.UUID | str) -> str:
@@ -32,6 +33,12 @@ def stream_key(message_id: uuid.UUID | str) -> str:
 async def append_delta(redis: Redis, message_id: uuid.UUID, delta: str) -> int:
     return await streams.append(
         redis, stream_key(message_id), {"delta": delta}, final=False, retention_seconds=RETENTION_SECONDS
+    )
+
+
+async def append_notice(redis: Redis, message_id: uuid.UUID, notice: str) -> int:
+    return await streams.append(
+        redis, stream_key(message_id), {"delta": "", "notice": notice}, final=False, retention_seconds=RETENTION_SECONDS
     )
 
 
@@ -57,4 +64,5 @@ async def follow(redis: Redis, message_id: uuid.UUID, after: int) -> AsyncIterat
             content=data.get("content"),
             citations=data.get("citations"),
             error=data.get("error"),
+            notice=data.get("notice"),
         )

@@ -27,12 +27,17 @@ from spek.embeddings import Embedder
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
 from spek.jobs.runner import begin_stage, run_job
-from spek.llm import LLM, ChatMessage, LLMError, LLMUnavailable
+from spek.llm import LLM, ChatMessage, LLMError, LLMUnavailable, RateLimited
 from spek.search.query_embedder import QueryEmbedder
 
 FLUSH_SECONDS = 0.1
 FLUSH_DELTAS = 8
 MAX_ANSWER_TOKENS = 600
+# A provider's 429 (Gemini's client does not retry it in a stream): wait 2, 4, 8 s (or what the provider
+# asks for, up to a minute), telling the client in a notice event each time.
+RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_BACKOFF_SECONDS = 2.0
+MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -111,13 +116,34 @@ async def _answer(tools: ChatTools, session: AsyncSession, job: Job, message: Me
     prompt = answer.prompt(question, history, sources)
     try:
         llm = await anyio.to_thread.run_sync(tools.llm)
-        written = await _stream(tools, message, llm, prompt)
+        with anyio.fail_after(tools.timeout_seconds):
+            written = await _stream_patiently(tools, message, llm, prompt)
     except (LLMError, LLMUnavailable) as error:
         raise AnswerFailed(str(error)) from None
     except TimeoutError:
         raise AnswerFailed(f"the model took longer than {tools.timeout_seconds:.0f} s to answer") from None
     content, cited = answer.checked_citations(written, [hit for hit, _ in sources])
     await _complete(tools, session, job, message, content, [answer.stored(hit) for hit in cited])
+
+
+async def _stream_patiently(tools: ChatTools, message: Message, llm: LLM, prompt: list[ChatMessage]) -> str:
+    """_stream, asked again after a rate limit that came before any of the answer was sent."""
+    for attempt in range(1, RATE_LIMIT_RETRIES + 2):
+        try:
+            return await _stream(tools, message, llm, prompt)
+        except RateLimited as error:
+            if attempt > RATE_LIMIT_RETRIES or await events.streamed_text(tools.redis, message.id):
+                raise
+            delay = min(
+                error.retry_after or RATE_LIMIT_BACKOFF_SECONDS * 2 ** (attempt - 1), MAX_RATE_LIMIT_WAIT_SECONDS
+            )
+            notice = (
+                f"The model is busy (rate limited); trying again in {delay:.0f} s "
+                f"(attempt {attempt + 1} of {RATE_LIMIT_RETRIES + 1})."
+            )
+            await events.append_notice(tools.redis, message.id, notice)
+            await anyio.sleep(delay)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 async def _stream(tools: ChatTools, message: Message, llm: LLM, prompt: list[ChatMessage]) -> str:
@@ -136,15 +162,14 @@ async def _stream(tools: ChatTools, message: Message, llm: LLM, prompt: list[Cha
 
     if await is_stopped(tools.redis, message.id):
         return ""
-    with anyio.fail_after(tools.timeout_seconds):
-        async with aclosing(llm.stream(prompt, max_tokens=MAX_ANSWER_TOKENS, temperature=0.2)) as deltas:
-            async for delta in deltas:
-                pending.append(delta)
-                if len(pending) >= FLUSH_DELTAS or time.monotonic() - flushed >= FLUSH_SECONDS:
-                    await flush()
-                    if await is_stopped(tools.redis, message.id):
-                        break
-        await flush()
+    async with aclosing(llm.stream(prompt, max_tokens=MAX_ANSWER_TOKENS, temperature=0.2)) as deltas:
+        async for delta in deltas:
+            pending.append(delta)
+            if len(pending) >= FLUSH_DELTAS or time.monotonic() - flushed >= FLUSH_SECONDS:
+                await flush()
+                if await is_stopped(tools.redis, message.id):
+                    break
+    await flush()
     return "".join(written)
 
 

@@ -56,6 +56,14 @@ class LLMError(RuntimeError):
     """The model failed or could not be reached while answering; says what happened, for a person."""
 
 
+class RateLimited(LLMError):
+    """The provider refused the request for now (HTTP 429): asking again later may work."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, when the provider said
+
+
 def connection_failure(error: BaseException) -> str:
     """Why a connection failed, in the system's words ("Connection refused"): clients wrap the OS error in
     their own ("Connection error.", "All connection attempts failed"), which say nothing a person can act on."""

@@ -5,7 +5,7 @@ import importlib
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from spek.llm import ChatMessage, LLMError, LLMUnavailable, connection_failure
+from spek.llm import ChatMessage, LLMError, LLMUnavailable, RateLimited, connection_failure
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -81,9 +81,8 @@ class GeminiLLM:
         from google.genai import errors
 
         if isinstance(error, errors.APIError):
-            return LLMError(
-                f"Gemini at {self._where} answered HTTP {error.code} for model {self.name!r}: {error.message}"
-            )
+            message = f"Gemini at {self._where} answered HTTP {error.code} for model {self.name!r}: {error.message}"
+            return RateLimited(message) if error.code == 429 else LLMError(message)
         return LLMError(f"Gemini at {self._where} did not answer ({connection_failure(error)}).")
 
     async def complete(

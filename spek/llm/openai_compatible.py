@@ -6,7 +6,7 @@ import weakref
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from spek.llm import ChatMessage, LLMError, LLMUnavailable, connection_failure
+from spek.llm import ChatMessage, LLMError, LLMUnavailable, RateLimited, connection_failure
 
 if TYPE_CHECKING:
     import openai
@@ -22,6 +22,13 @@ MAX_RETRIES = 1
 def _messages(messages: list[ChatMessage]) -> Any:
     """In the wire format (the client's own TypedDicts would only restate it)."""
     return [{"role": m.role, "content": m.content} for m in messages]
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:  # an HTTP date: rare enough to fall back on our own backoff
+        return None
 
 
 class OpenAICompatibleLLM:
@@ -63,7 +70,10 @@ class OpenAICompatibleLLM:
             # The server's own words, without the client's "Error code: 500 - " in front.
             body = error.body if isinstance(error.body, dict) else {}
             said = body.get("message", error.message)
-            return LLMError(f"{where} answered HTTP {error.status_code} for model {self.name!r}: {said}")
+            message = f"{where} answered HTTP {error.status_code} for model {self.name!r}: {said}"
+            if error.status_code == 429:
+                return RateLimited(message, _seconds(error.response.headers.get("retry-after")))
+            return LLMError(message)
         return LLMError(f"{where} failed: {error}")
 
     async def complete(
