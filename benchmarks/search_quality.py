@@ -133,8 +133,9 @@ class Stack:
 
 
 @contextmanager
-def running_stack(data_dir: Path, model: str) -> Iterator[Stack]:
-    """Embedded PostgreSQL and Redis, migrated, with `spek serve` and one `spek worker` for this model."""
+def running_stack(data_dir: Path, model: str, **settings: str) -> Iterator[Stack]:
+    """Embedded PostgreSQL and Redis, migrated, with `spek serve`, one `spek worker` for this embedding model and
+    a chat worker; `settings` add to the environment."""
     postgres, redis = EmbeddedPostgres(data_dir / "postgres"), EmbeddedRedis(data_dir / "redis")
     processes: list[subprocess.Popen] = []
     log = (data_dir / "spek.log").open("wb")
@@ -151,8 +152,10 @@ def running_stack(data_dir: Path, model: str) -> Iterator[Stack]:
             "SPEK_NOTES": "false",
             "SPEK_LOG_LEVEL": "WARNING",
             "SPEK_ACCESS_TOKEN_TTL": "86400",  # embedding the corpus can outlast the default 15 minutes
+            **settings,
         }
-        processes = [spek_process(command, env, stdout=log, stderr=log) for command in ("serve", "worker")]
+        commands = (["serve"], ["worker"], ["worker", "--chat"])
+        processes = [spek_process(command, env, args, stdout=log, stderr=log) for command, *args in commands]
         base_url = f"http://127.0.0.1:{port}"
         wait_until_ready(base_url, processes[0])
         yield Stack(base_url, database_url)

@@ -6,6 +6,7 @@ from typing import Any
 from jobs.lease import run_leased
 from jobs.models import embedder
 from jobs.notes import llm
+from spek.chat.answer import sources_budget
 from spek.chat.pipeline import ChatTools
 from spek.chat.pipeline import answer_message as run_pipeline
 from spek.settings import Settings
@@ -22,5 +23,6 @@ async def answer_message(ctx: dict[str, Any], job_id: str) -> None:
         settings.job_max_attempts,
         settings.job_retry_backoff_seconds,
         settings.chat_timeout_seconds,
+        sources_budget(settings.llm_provider),
     )
     await run_leased(ctx, run_pipeline(tools, uuid.UUID(job_id)))

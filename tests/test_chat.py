@@ -161,6 +161,18 @@ def test_an_answer_streams_in_order_and_cites_only_what_was_retrieved(
     assert [c["id"] for c in kept["messages"][1]["citations"]] == [material.harbour]
 
 
+def test_an_answer_that_cites_nothing_is_attributed_to_the_sources_it_draws_on(
+    chat_stack: Stack, chat_client: GraphQLClient, material: Material, model: Model
+) -> None:
+    model.says = lambda body: "The harbour committee dredges it every spring, before the ferries start."
+    try:
+        answer = ask(chat_client, material.account, "When is the northern channel dredged?")
+        done = tokens(chat_stack, material.account, answer["id"])[-1]
+    finally:
+        model.says = lambda body: ANSWER
+    assert [c["id"] for c in done["citations"]] == [material.harbour]
+
+
 def test_replay_from_any_point_for_late_and_concurrent_subscribers(
     chat_stack: Stack, chat_client: GraphQLClient, material: Material
 ) -> None:

@@ -20,9 +20,23 @@ SYSTEM = """You answer questions using only the numbered sources below, which co
 notes, documents and recordings. Cite the sources you use with their numbers in square brackets, like [1] \
 or [2][3], right after the sentence they support. If the sources do not contain the answer, say that \
 you could not find it in the user's material; never make up facts. Answer briefly, in {language}."""
-SOURCE_CHARACTERS = 1200  # of each source's text in the prompt
+SOURCE_CHARACTERS = 1200  # of each source's text in the prompt, at most
+# Of all sources together: a CPU reads a prompt at ~100-200 tokens/s, so the local model gets less to read
+# before its first word; a remote one more.
+LOCAL_SOURCES_CHARACTERS = 2400
+REMOTE_SOURCES_CHARACTERS = 7200
 HISTORY_TURNS = 4  # earlier messages of the conversation given to the model
 _CITATION = re.compile(r"\[(\d{1,2})\]")
+_WORD = re.compile(r"\w{4,}")
+# Attribution, for an answer that cites nothing: a source is drawn on when it shares at least this many
+# of the answer's words that the question does not have, and not far fewer than the best source.
+MIN_SHARED_WORDS = 3
+SHARED_WORDS_OF_BEST = 0.6
+MAX_ATTRIBUTED = 3
+
+
+def sources_budget(provider: str) -> int:
+    return LOCAL_SOURCES_CHARACTERS if provider == "local" else REMOTE_SOURCES_CHARACTERS
 
 
 def language_of(text: str) -> str:
@@ -43,14 +57,36 @@ def source_label(hit: SearchHit) -> str:
     return f"{kind} “{hit.title}”{where}"
 
 
-def prompt(question: str, history: list[ChatMessage], sources: list[tuple[SearchHit, str]]) -> list[ChatMessage]:
-    """The messages for the model: instructions with the numbered sources, recent turns, the question."""
+def prompt(
+    question: str, history: list[ChatMessage], sources: list[tuple[SearchHit, str]], budget: int
+) -> tuple[list[ChatMessage], list[tuple[SearchHit, str]]]:
+    """The messages for the model (instructions with the numbered sources, recent turns, the question), and
+    the sources that fit `budget` characters, best first: only those can be cited."""
     language = "Russian" if language_of(question) == "ru" else "the language of the question"
-    numbered = "\n\n".join(
-        f"[{n}] {source_label(hit)}:\n{text[:SOURCE_CHARACTERS]}" for n, (hit, text) in enumerate(sources, 1)
-    )
+    shown: list[tuple[SearchHit, str]] = []
+    for hit, text in sources:
+        room = min(SOURCE_CHARACTERS, budget - sum(len(t) for _, t in shown))
+        if room < SOURCE_CHARACTERS // 4 and shown:
+            break
+        shown.append((hit, text[:room]))
+    numbered = "\n\n".join(f"[{n}] {source_label(hit)}:\n{text}" for n, (hit, text) in enumerate(shown, 1))
     system = SYSTEM.format(language=language) + "\n\nSources:\n\n" + numbered
-    return [ChatMessage("system", system), *history[-HISTORY_TURNS:], ChatMessage("user", question)]
+    return [ChatMessage("system", system), *history[-HISTORY_TURNS:], ChatMessage("user", question)], shown
+
+
+def attributed(content: str, question: str, sources: list[tuple[SearchHit, str]]) -> list[SearchHit]:
+    """For an answer that cites no source (small models often do not): the sources it draws on, judged by
+    the words it shares with each that the question does not have. Best first."""
+    words = _words(content) - _words(question)
+    shared = sorted(((len(words & _words(text)), n) for n, (_, text) in enumerate(sources)), reverse=True)
+    if not shared or shared[0][0] < MIN_SHARED_WORDS:
+        return []
+    floor = max(MIN_SHARED_WORDS, shared[0][0] * SHARED_WORDS_OF_BEST)
+    return [sources[n][0] for count, n in shared[:MAX_ATTRIBUTED] if count >= floor]
+
+
+def _words(text: str) -> set[str]:
+    return {word.casefold() for word in _WORD.findall(text) if not word.isdigit()}
 
 
 def checked_citations(content: str, sources: list[SearchHit]) -> tuple[str, list[SearchHit]]:

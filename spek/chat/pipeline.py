@@ -50,6 +50,7 @@ class ChatTools:
     max_attempts: int = 3
     retry_backoff_seconds: float = 10.0
     timeout_seconds: float = 180.0
+    sources_characters: int = answer.REMOTE_SOURCES_CHARACTERS  # of the sources' text in the prompt
 
 
 class AnswerFailed(Exception):
@@ -113,7 +114,7 @@ async def _answer(tools: ChatTools, session: AsyncSession, job: Job, message: Me
     history = [
         ChatMessage(m.role, m.content) for m in earlier[:-1] if m.content and m.status is MessageStatus.COMPLETED
     ]
-    prompt = answer.prompt(question, history, sources)
+    prompt, sources = answer.prompt(question, history, sources, tools.sources_characters)
     try:
         llm = await anyio.to_thread.run_sync(tools.llm)
         with anyio.fail_after(tools.timeout_seconds):
@@ -123,6 +124,8 @@ async def _answer(tools: ChatTools, session: AsyncSession, job: Job, message: Me
     except TimeoutError:
         raise AnswerFailed(f"the model took longer than {tools.timeout_seconds:.0f} s to answer") from None
     content, cited = answer.checked_citations(written, [hit for hit, _ in sources])
+    if not cited:
+        cited = answer.attributed(content, question, sources)
     await _complete(tools, session, job, message, content, [answer.stored(hit) for hit in cited])
 
 

@@ -178,8 +178,9 @@ class _TermWeight:
 
 
 async def _term_weights(session: AsyncSession, terms: _Terms, params: dict[str, object]) -> list[_TermWeight]:
-    """Each distinct wanted term that some entry has, with its idf among the caller's entries (stop words
-    and unknown words have none). Document frequencies are counted up to COMMON_TERM_ENTRIES."""
+    """Each distinct wanted term (stop words have none) with its idf among the caller's entries, counted up to
+    COMMON_TERM_ENTRIES. A word no entry has weighs the most: it matches nothing, but keeps a score the share
+    of the whole query's information (a question about "Everest" is not answered by passages on "mount")."""
     if not terms.count:
         return []
     columns = ", ".join(
@@ -195,7 +196,7 @@ async def _term_weights(session: AsyncSession, terms: _Terms, params: dict[str, 
     seen: set[str] = set()
     for i in range(terms.count):
         lexemes, frequency = getattr(row, f"lexemes{i}"), getattr(row, f"df{i}")
-        if not getattr(row, f"nodes{i}") or lexemes in seen or not frequency:
+        if not getattr(row, f"nodes{i}") or lexemes in seen:
             continue
         seen.add(lexemes)
         idf = math.log(1 + (row.entries - frequency + 0.5) / (frequency + 0.5))
