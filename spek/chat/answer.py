@@ -90,19 +90,20 @@ def _words(text: str) -> set[str]:
 
 
 def checked_citations(content: str, sources: list[SearchHit]) -> tuple[str, list[SearchHit]]:
-    """The answer without citation numbers that point nowhere, and the sources it cites, in the order first
-    cited."""
+    """The answer with its citation numbers checked against the sources: numbers that point nowhere are
+    dropped, the rest renumbered 1, 2, 3… in the order first cited, so that [n] is the n-th citation; and
+    those citations."""
     cited: list[SearchHit] = []
 
-    def keep(match: re.Match[str]) -> str:
+    def renumber(match: re.Match[str]) -> str:
         n = int(match.group(1))
         if not 1 <= n <= len(sources):
             return ""
         if sources[n - 1] not in cited:
             cited.append(sources[n - 1])
-        return match.group(0)
+        return f"[{cited.index(sources[n - 1]) + 1}]"
 
-    text = _CITATION.sub(keep, content)
+    text = _CITATION.sub(renumber, content)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", text).strip(), cited
 
 

@@ -4,6 +4,7 @@ import { clearErrors } from './announce.js';
 import { currentUser, onSessionChange, signOut } from './auth.js';
 import { currentRoute, go } from './router.js';
 import { renderAuth } from './views/auth.js';
+import { renderChat } from './views/chat.js';
 import { renderDocument } from './views/document.js';
 import { renderDocuments } from './views/documents.js';
 import { renderSearch } from './views/global-search.js';
@@ -26,6 +27,8 @@ const SCREENS = {
   document: { section: 'documents', render: ({ params, query }) => renderDocument(main, params[0], query) },
   page: { section: 'search', render: ({ params }) => renderPage(main, params[0]) },
   search: { section: 'search', render: ({ query }) => renderSearch(main, query) },
+  chat: { section: 'chat', render: () => renderChat(main, null) },
+  conversation: { section: 'chat', render: ({ params }) => renderChat(main, params[0]) },
 };
 
 function renderHeader(user, section) {

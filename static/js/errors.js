@@ -5,7 +5,6 @@ import { ApiError, NetworkError } from './api.js';
 export function describe(error) {
   if (error instanceof NetworkError) return 'Cannot reach the server. Check your connection and try again.';
   if (error instanceof ApiError) {
-    if (error.code === 'NOT_IMPLEMENTED') return 'This feature is not available on this server yet.';
     return error.message;
   }
   console.error(error);

@@ -11,6 +11,8 @@ const ROUTES = [
   ['document', /^\/documents\/([^/]+)$/],
   ['page', /^\/pages\/([^/]+)$/],
   ['search', /^\/search$/],
+  ['chat', /^\/chat$/],
+  ['conversation', /^\/chat\/([^/]+)$/],
   ['library', /^\/?$/],
 ];
 

@@ -3,12 +3,14 @@
 import signal
 import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from starlette.responses import JSONResponse, Response
 
 from spek.embedded import wait_for_exit
-from tests.browser.ui import DESKTOP, FAKE_NOTE, script_errors
+from tests.browser.ui import CHAT_ANSWER, CHAT_FAILS_ON, CHAT_WORD_DELAY, DESKTOP, FAKE_NOTE, script_errors
 from tests.fake_llm import FakeServer, as_json, fake_openai
 from tests.support import GraphQLClient, free_port, spek_process, wait_until_ready
 
@@ -17,10 +19,20 @@ CHROMIUM = "/usr/bin/chromium"
 ACCESS_TOKEN_TTL_SECONDS = 6
 
 
+def fake_answer(body: dict[str, Any]) -> str | Response:
+    """The same note of every transcript; the same answer to every chat question (asked as a stream), except a
+    question about CHAT_FAILS_ON, which the model refuses."""
+    if not body.get("stream"):
+        return as_json(FAKE_NOTE)
+    if CHAT_FAILS_ON in body["messages"][-1]["content"]:
+        return JSONResponse({"error": {"message": "this model is out of order"}}, status_code=400)
+    return CHAT_ANSWER
+
+
 @pytest.fixture(scope="package")
 def llm_server() -> Iterator[FakeServer]:
-    """The stack's LLM: an OpenAI-compatible server on loopback that writes the same note of every transcript."""
-    with fake_openai(lambda body: as_json(FAKE_NOTE)) as fake:
+    """The stack's LLM: an OpenAI-compatible server on loopback (chat answers sent word by word)."""
+    with fake_openai(fake_answer, CHAT_WORD_DELAY) as fake:
         yield fake
 
 

@@ -26,6 +26,15 @@ FAKE_NOTE = {
     "tags": ["networking", "outage", "support"],
 }
 
+# What it answers to every chat question that found sources (see conftest.py): one word every CHAT_WORD_DELAY
+# seconds, citing the first source. A question about CHAT_FAILS_ON gets an error from it instead.
+CHAT_ANSWER = (
+    "According to your material, the lighthouse keeper checks the lamp every night and writes each check "
+    "in the harbour log before the first ferry leaves in the morning [1]."
+)
+CHAT_WORD_DELAY = 0.1
+CHAT_FAILS_ON = "ferry timetable"
+
 
 def script_errors(page: Page) -> list[str]:
     """The page's uncaught script errors, collected as they happen."""

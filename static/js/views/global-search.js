@@ -1,12 +1,12 @@
 // Search over everything (notes, notebook pages, documents, transcripts): one box, kind filters and
 // the mode. The search lives in the URL (#/search?q=…&kinds=…&mode=…), so Back returns to the hits.
-// Each hit opens where it was found: the note, the page, the document's passage, the audio at its time.
+// Each hit opens where it was found (see hit.js).
 
 import { gql } from '../client.js';
 import { fill, h } from '../dom.js';
 import { describe } from '../errors.js';
 import { go, link } from '../router.js';
-import { hitPlace, snippet } from './hit.js';
+import { KIND_NAMES, hitHref, hitLink } from './hit.js';
 
 const SEARCH = `query($query: String!, $kinds: [SearchKind!], $mode: SearchMode) {
   search(query: $query, kinds: $kinds, mode: $mode, limit: 30) { kind id parentId title snippet score start end page heading } }`;
@@ -16,38 +16,14 @@ const KINDS = [
   ['DOCUMENT', 'Documents'],
   ['TRANSCRIPT', 'Transcripts'],
 ];
-const KIND_NAMES = { NOTE: 'Note', PAGE: 'Page', DOCUMENT: 'Document', TRANSCRIPT: 'Transcript' };
 const MODES = [
   ['HYBRID', 'Words and meaning'],
   ['SEMANTIC', 'Meaning only'],
   ['KEYWORD', 'Exact words'],
 ];
 
-function target(hit, q, mode) {
-  switch (hit.kind) {
-    case 'NOTE':
-      return `#/notes/${hit.id}`;
-    case 'PAGE':
-      return `#/pages/${hit.id}`;
-    case 'DOCUMENT':
-      return `#${link(`/documents/${hit.parentId}`, { q, mode, passage: hit.id, page: hit.page, heading: hit.heading })}`;
-    default:
-      return `#${link(`/recordings/${hit.parentId}`, { t: hit.start })}`;
-  }
-}
-
 function result(hit, q, mode) {
-  return h(
-    'li',
-    { class: 'hit', dataset: { kind: hit.kind } },
-    h(
-      'a',
-      { class: 'hit-link', href: target(hit, q, mode) },
-      h('span', { class: 'hit-head' }, h('span', { class: 'badge kind' }, KIND_NAMES[hit.kind] ?? hit.kind), h('span', { class: 'hit-title' }, hit.title)),
-      hitPlace(hit) && h('span', { class: 'result-meta' }, hitPlace(hit)),
-      snippet(hit),
-    ),
-  );
+  return h('li', { class: 'hit', dataset: { kind: hit.kind } }, hitLink(hit, hitHref(hit, q, mode)));
 }
 
 export function renderSearch(main, query) {
