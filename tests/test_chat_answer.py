@@ -36,11 +36,9 @@ def test_an_answer_without_markers_is_attributed_by_the_words_it_uses() -> None:
         (garden, "Plant the tulip bulbs in October, six inches deep."),
         (harbour, "The northern channel is dredged every spring by the harbour committee."),
     ]
-    question = "When is the northern channel dredged?"
-    assert attributed("The harbour committee does it every spring.", question, sources) == [harbour]
-    # Words the question already has prove nothing; nor does an answer from elsewhere.
-    assert attributed("The northern channel is dredged.", question, sources) == []
-    assert attributed("France won the cup that year.", question, sources) == []
+    assert attributed("The harbour committee does it every spring.", sources) == [harbour]
+    assert attributed("France won the cup that year.", sources) == []
+    assert attributed("Plant them deep.", sources) == []  # too little to go on
 
 
 def test_the_prompt_numbers_sources_says_where_they_are_and_keeps_to_its_budget() -> None:

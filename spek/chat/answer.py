@@ -29,7 +29,7 @@ HISTORY_TURNS = 4  # earlier messages of the conversation given to the model
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 _WORD = re.compile(r"\w{4,}")
 # Attribution, for an answer that cites nothing: a source is drawn on when it shares at least this many
-# of the answer's words that the question does not have, and not far fewer than the best source.
+# of the answer's words (of four letters or more), and not far fewer than the best source.
 MIN_SHARED_WORDS = 3
 SHARED_WORDS_OF_BEST = 0.6
 MAX_ATTRIBUTED = 3
@@ -74,10 +74,10 @@ def prompt(
     return [ChatMessage("system", system), *history[-HISTORY_TURNS:], ChatMessage("user", question)], shown
 
 
-def attributed(content: str, question: str, sources: list[tuple[SearchHit, str]]) -> list[SearchHit]:
+def attributed(content: str, sources: list[tuple[SearchHit, str]]) -> list[SearchHit]:
     """For an answer that cites no source (small models often do not): the sources it draws on, judged by
-    the words it shares with each that the question does not have. Best first."""
-    words = _words(content) - _words(question)
+    the words it shares with each. Best first."""
+    words = _words(content)
     shared = sorted(((len(words & _words(text)), n) for n, (_, text) in enumerate(sources)), reverse=True)
     if not shared or shared[0][0] < MIN_SHARED_WORDS:
         return []

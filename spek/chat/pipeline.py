@@ -125,7 +125,7 @@ async def _answer(tools: ChatTools, session: AsyncSession, job: Job, message: Me
         raise AnswerFailed(f"the model took longer than {tools.timeout_seconds:.0f} s to answer") from None
     content, cited = answer.checked_citations(written, [hit for hit, _ in sources])
     if not cited:
-        cited = answer.attributed(content, question, sources)
+        cited = answer.attributed(content, sources)
     await _complete(tools, session, job, message, content, [answer.stored(hit) for hit in cited])
 
 
