@@ -9,7 +9,7 @@ with that benchmark's --data-dir). For each model (SPEK_LLM_MODEL, a fresh `spek
 worker) it asks every question of benchmarks/chat_questions.json with `sendMessage` and follows
 `messageTokens` over a WebSocket, then asks the first questions again while --load-clients threads send
 `me` queries as fast as they can. It prints, per model and per condition: time to first token (from the
-mutation's answer to the first text delta), tokens per second after it (the answer's characters / 4),
+mutation's answer to the first text delta, of the answers the model wrote), tokens per second after it (the answer's characters / 4),
 the share of answerable questions answered correctly with a correct citation, and the share of
 unanswerable ones answered "not in your material". Targets (SPEC): first token ≤ 1.5 s.
 """
@@ -30,6 +30,7 @@ import psutil
 
 from benchmarks.search_quality import Client, Stack, english_documents, ingested, running_stack, russian_documents
 from benchmarks.search_quality import data_dir as stack_dir
+from spek.chat.answer import NOTHING_FOUND
 from tests.support import subscribe
 
 QUESTIONS_FILE = Path(__file__).with_name("chat_questions.json")
@@ -50,13 +51,18 @@ class Answer:
     first_token_s: float | None
     tokens_per_s: float | None
 
+    @property
+    def from_spek(self) -> bool:
+        return self.content in NOTHING_FOUND.values()
+
 
 @dataclass
 class Run:
     answers: list[Answer] = field(default_factory=list)
 
     def first_tokens(self) -> list[float]:
-        return [a.first_token_s for a in self.answers if a.first_token_s is not None]
+        """Of the answers the model wrote (not Spek's own "nothing found")."""
+        return [a.first_token_s for a in self.answers if a.first_token_s is not None and not a.from_spek]
 
     def speeds(self) -> list[float]:
         return [a.tokens_per_s for a in self.answers if a.tokens_per_s is not None]

@@ -463,7 +463,7 @@ def print_report(args, results: dict) -> None:
         )
     print(
         f"{'KEYWORD':>14} p50 {results['keyword'][0]:.1f} ms, p95 {results['keyword'][1]:.1f} ms; a query matches "
-        f"{results['matched'][0]:.0%} of the user's rows (median; p95 {results['matched'][1]:.0%}), all of them ranked"
+        f"{results['matched'][0]:.0%} of the user's rows (median; p95 {results['matched'][1]:.0%}) by one of its words"
     )
     print(
         f"{'exact SEMANTIC':>14} p50 {results['exact'][0]:.1f} ms, p95 {results['exact'][1]:.1f} ms (index scans off)"
