@@ -6,6 +6,7 @@ from graphql_schema.context import Info
 from graphql_schema.convert import from_row
 from spek.accounts import service
 from spek.accounts.models import User as UserModel
+from spek.errors import Unauthenticated
 
 
 @strawberry.type
@@ -46,19 +47,28 @@ class AccountsQuery:
 class AccountsMutation:
     @strawberry.mutation(description="Create an account with email and password (at least 8 characters).")
     async def register(self, info: Info, email: str, password: str, display_name: str | None = None) -> AuthPayload:
+        await info.context.limit("signup_ip", info.context.client_address())
         async with info.context.session() as session:
             policy = info.context.services.token_policy
             return AuthPayload.from_result(await service.register(session, policy, email, password, display_name))
 
     @strawberry.mutation
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        await info.context.limit("login_ip", info.context.client_address())
+        # Only failures count against the account; once it has too many, even the right password waits.
+        limits, account = info.context.services.rate_limits, email.strip().casefold()
+        await limits.check("login_account", account)
         async with info.context.session() as session:
-            return AuthPayload.from_result(
-                await service.login(session, info.context.services.token_policy, email, password)
-            )
+            try:
+                result = await service.login(session, info.context.services.token_policy, email, password)
+            except Unauthenticated:
+                await limits.hit("login_account", account)
+                raise
+            return AuthPayload.from_result(result)
 
     @strawberry.mutation(description="Sign in a mobile device by its random device id, creating its account once.")
     async def register_device(self, info: Info, device_id: str) -> AuthPayload:
+        await info.context.limit("signup_ip", info.context.client_address())
         async with info.context.session() as session:
             return AuthPayload.from_result(
                 await service.register_device(session, info.context.services.token_policy, device_id)
@@ -66,6 +76,7 @@ class AccountsMutation:
 
     @strawberry.mutation(description="Trade a refresh token for a new pair; the old refresh token stops working.")
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        await info.context.limit("refresh_ip", info.context.client_address())
         async with info.context.session() as session:
             return AuthPayload.from_result(
                 await service.refresh(session, info.context.services.token_policy, refresh_token)

@@ -119,7 +119,7 @@ class ChatMutation:
     ) -> Message:
         conversation = parse_id(conversation_id, "conversationId") if conversation_id is not None else None
         notebook = parse_id(notebook_id, "notebookId") if notebook_id is not None else None
-        async with info.context.signed_in() as (session, user):
+        async with info.context.signed_in(limit="chat") as (session, user):
             message = await service.send_message(
                 session, info.context.services.redis, user, content, conversation, notebook
             )
@@ -133,7 +133,7 @@ class ChatMutation:
 
     @strawberry.mutation(description="Answer the last question again; returns the new answer (STREAMING).")
     async def regenerate_message(self, info: Info, id: strawberry.ID) -> Message:
-        async with info.context.signed_in() as (session, user):
+        async with info.context.signed_in(limit="chat") as (session, user):
             message = await service.regenerate_message(session, info.context.services.redis, user, parse_id(id))
             return Message.from_model(message)
 

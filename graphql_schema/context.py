@@ -14,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from spek.accounts import service as accounts
 from spek.accounts.models import User
+from spek.ratelimits import client_address
 from spek.web.services import Services
 
 
@@ -25,6 +26,9 @@ class Context:
     # Set by Strawberry from the WebSocket connection_init payload.
     connection_params: dict[str, Any] | None = None
     user_id: uuid.UUID | None = field(default=None)
+    # Counted against the global cap and the caller's request limit once per request (or connection).
+    _counted: bool = field(default=False, repr=False)
+    _user_counted: bool = field(default=False, repr=False)
 
     def session(self) -> AsyncSession:
         return self.services.sessionmaker()
@@ -39,14 +43,41 @@ class Context:
         return await accounts.get_user(session, self.authenticate())
 
     @asynccontextmanager
-    async def signed_in(self) -> AsyncIterator[tuple[AsyncSession, User]]:
-        """Every signed-in resolver's start: a session, and the caller (UNAUTHENTICATED if none)."""
+    async def signed_in(self, limit: str | None = None) -> AsyncIterator[tuple[AsyncSession, User]]:
+        """Every signed-in resolver's start: a session, and the caller (UNAUTHENTICATED if none), within the
+        caller's request limit, the global cap and `limit` (e.g. "uploads", per user) if named."""
+        user_id = self.authenticate()
+        await self._count_request()
+        if not self._user_counted:
+            self._user_counted = True
+            await self.services.rate_limits.hit("requests", str(user_id))
+        if limit is not None:
+            await self.services.rate_limits.hit(limit, str(user_id))
         async with self.session() as session:
             yield session, await self.current_user(session)
 
+    def client_address(self) -> str:
+        client = self.request.client
+        return client_address(
+            client.host if client else None,
+            self.request.headers.get("x-forwarded-for"),
+            self.services.settings.trusted_proxy_networks,
+        )
+
+    async def limit(self, name: str, key: str) -> None:
+        """Count this request against a named limit (spek.ratelimits.LIMITS) for `key`, and the global cap."""
+        await self._count_request()
+        await self.services.rate_limits.hit(name, key)
+
+    async def _count_request(self) -> None:
+        if not self._counted:
+            self._counted = True
+            await self.services.rate_limits.hit("everyone")
+
     def absolute_url(self, path: str) -> str:
-        """Links that work outside the web app too (mobile apps, a shared download)."""
-        return str(self.request.base_url).rstrip("/") + path
+        """Links that work outside the web app too (mobile apps, a shared download), on SPEK_PUBLIC_URL: never
+        built from the request's Host header, which the caller controls."""
+        return self.services.settings.public_base_url + path
 
 
 Info = StrawberryInfo[Context, None]

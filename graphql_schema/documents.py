@@ -57,7 +57,7 @@ class DocumentsMutation:
     async def upload_document(self, info: Info, file: Upload, notebook_id: strawberry.ID | None = None) -> Document:
         tools = upload_tools(info, info.context.services.settings.max_document_mb)
         notebook = parse_id(notebook_id, "notebookId") if notebook_id is not None else None
-        async with info.context.signed_in() as (session, user):
+        async with info.context.signed_in(limit="uploads") as (session, user):
             return Document.from_model(
                 await service.upload_document(session, tools, user, incoming(file, "document"), notebook)
             )

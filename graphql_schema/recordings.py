@@ -128,7 +128,7 @@ class RecordingsQuery:
 class RecordingsMutation:
     @strawberry.mutation(description="Upload one audio (or video) file; a transcription job starts at once.")
     async def upload_recording(self, info: Info, file: Upload, input: RecordingInput | None = None) -> Recording:
-        async with info.context.signed_in() as (session, user):
+        async with info.context.signed_in(limit="uploads") as (session, user):
             recording = await service.upload_recording(
                 session,
                 upload_tools(info, info.context.services.settings.max_upload_mb),
@@ -142,7 +142,7 @@ class RecordingsMutation:
         description="Upload up to 10 files at once, each with its own job; one unreadable file refuses them all."
     )
     async def submit_batch(self, info: Info, files: list[Upload], input: RecordingInput | None = None) -> Batch:
-        async with info.context.signed_in() as (session, user):
+        async with info.context.signed_in(limit="uploads") as (session, user):
             batch = await service.submit_batch(
                 session,
                 upload_tools(info, info.context.services.settings.max_upload_mb),

@@ -25,7 +25,13 @@ def serve(settings: Settings) -> None:
     from spek.web.app import create_app
 
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio"
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        ws="websockets-sansio",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; SPEK_TRUSTED_PROXIES decides instead.
+        proxy_headers=False,
     )
 
 

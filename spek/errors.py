@@ -22,6 +22,10 @@ class SpekError(Exception):
         super().__init__(message)
         self.message = message
 
+    def extensions(self) -> dict[str, object]:
+        """What a client gets in `extensions` besides the code."""
+        return {}
+
 
 class Unauthenticated(SpekError):
     code = ErrorCode.UNAUTHENTICATED
@@ -49,3 +53,14 @@ class UnsupportedMedia(SpekError):
 
 class Conflict(SpekError):
     code = ErrorCode.CONFLICT
+
+
+class RateLimited(SpekError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds
+
+    def extensions(self) -> dict[str, object]:
+        return {"retryAfter": self.retry_after}

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,9 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", validation_alias="SPEK_HOST")
     port: int = Field(8000, validation_alias="SPEK_PORT")
+    # Where clients reach the API (scheme, host, optional path): every link Spek gives out starts with it,
+    # never with the request's Host header. Unset: http://<SPEK_HOST>:<SPEK_PORT>.
+    public_url: str | None = Field(None, validation_alias="SPEK_PUBLIC_URL")
 
     # Unset: generated once and kept in `<data dir>/jwt-secret`.
     jwt_secret: str | None = Field(None, validation_alias="SPEK_JWT_SECRET")
@@ -82,8 +86,63 @@ class Settings(BaseSettings):
     # Chat: an answer that takes longer fails with a message saying so (what was written is kept).
     chat_timeout_seconds: float = Field(180.0, validation_alias="SPEK_CHAT_TIMEOUT_SECONDS")
 
+    # Rate limits ("N/period", moving windows on Redis, shared by every API process).
+    rate_login_ip: str = Field("30/minute", validation_alias="SPEK_RATE_LOGIN_IP")
+    rate_login_failures: str = Field("10/15 minutes", validation_alias="SPEK_RATE_LOGIN_FAILURES")
+    rate_signup_ip: str = Field("20/hour", validation_alias="SPEK_RATE_SIGNUP_IP")
+    rate_refresh_ip: str = Field("120/minute", validation_alias="SPEK_RATE_REFRESH_IP")
+    rate_uploads: str = Field("100/hour", validation_alias="SPEK_RATE_UPLOADS")
+    rate_chat: str = Field("30/minute", validation_alias="SPEK_RATE_CHAT")
+    rate_requests: str = Field("1200/minute", validation_alias="SPEK_RATE_REQUESTS")
+    rate_global: str = Field("20000/minute", validation_alias="SPEK_RATE_GLOBAL")
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.
+    trusted_proxies: str = Field("", validation_alias="SPEK_TRUSTED_PROXIES")
+
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")
+
+    @field_validator(
+        "rate_login_ip",
+        "rate_login_failures",
+        "rate_signup_ip",
+        "rate_refresh_ip",
+        "rate_uploads",
+        "rate_chat",
+        "rate_requests",
+        "rate_global",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate: write it as e.g. '10/minute' or '20/15 minutes'") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, url: str | None) -> str | None:
+        """An absolute http(s) URL with a host and no query or fragment; kept without its trailing slash."""
+        if url is None or not url.strip():
+            return None
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"SPEK_PUBLIC_URL must look like https://spek.example.com, not {url!r}")
+        return url.strip().rstrip("/")
+
+    @property
+    def public_base_url(self) -> str:
+        """What every absolute link starts with: SPEK_PUBLIC_URL, or the address the API listens on."""
+        if self.public_url:
+            return self.public_url
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @field_validator("database_url")
     @classmethod

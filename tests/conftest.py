@@ -10,7 +10,7 @@ import pytest
 
 from spek import migrate
 from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
-from tests.support import Account, GraphQLClient, free_port, register, spek_process, wait_until_ready
+from tests.support import UNLIMITED, Account, GraphQLClient, free_port, register, spek_process, wait_until_ready
 
 
 @dataclass
@@ -46,6 +46,7 @@ def running_stack(data_dir: Path, **settings: str) -> Iterator[Stack]:
             # Notes are asked for (regenerateNote) by the tests that want them: an LLM run after every
             # transcription would hold up the one worker.
             "SPEK_NOTES": "false",
+            **UNLIMITED,
             **settings,
         }
         processes["serve"] = spek_process("serve", env)

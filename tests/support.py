@@ -52,6 +52,13 @@ def wait_until_ready(base_url: str, process: subprocess.Popen | None = None, tim
     poll_http(f"{base_url}/readyz", lambda r: r.status_code == 200, process, timeout)
 
 
+# Tests sign up, sign in and ask far faster than people: the rate limits' own tests set theirs.
+UNLIMITED = {
+    f"SPEK_RATE_{name}": "1000000/minute"
+    for name in ("LOGIN_IP", "LOGIN_FAILURES", "SIGNUP_IP", "REFRESH_IP", "UPLOADS", "CHAT", "REQUESTS", "GLOBAL")
+}
+
+
 def spek_process(
     command: str, env: dict[str, str], args_extra: list[str] | None = None, **kwargs: Any
 ) -> subprocess.Popen:

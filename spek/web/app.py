@@ -23,6 +23,7 @@ from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
 from spek.links import SignedLinks
+from spek.ratelimits import RateLimits
 from spek.search.query_embedder import QueryEmbedder
 from spek.settings import Settings
 from spek.storage import create_storage
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
+            rate_limits=RateLimits(settings, redis_url),
             token_policy=TokenPolicy(
                 access=AccessTokens(load_signing_secret(settings), settings.access_token_ttl_seconds),
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,

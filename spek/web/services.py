@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens
 from spek.links import SignedLinks
+from spek.ratelimits import RateLimits
 from spek.search.query_embedder import QueryEmbedder
 from spek.settings import Settings
 from spek.storage import Storage
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: ArqRedis  # Redis, plus enqueueing ARQ jobs
+    rate_limits: RateLimits
     token_policy: TokenPolicy
     storage: Storage
     links: SignedLinks  # audioUrl, exportTranscript

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from spek.embedded import wait_for_exit
 from tests.browser.ui import CHAT_ANSWER, CHAT_FAILS_ON, CHAT_WORD_DELAY, DESKTOP, FAKE_NOTE, script_errors
 from tests.fake_llm import FakeServer, as_json, fake_openai
-from tests.support import GraphQLClient, free_port, spek_process, wait_until_ready
+from tests.support import UNLIMITED, GraphQLClient, free_port, spek_process, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
 # Short-lived access tokens, so every test also runs through the app's refresh on expiry.
@@ -52,6 +52,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, llm_server: FakeServer) ->
         "SPEK_LLM_BASE_URL": llm_server.base_url,
         "SPEK_LLM_MODEL": "fake-notes",
         "SPEK_LLM_API_KEY": "sk-test",
+        **UNLIMITED,
     }
     log = data_dir / "up.log"
     process = spek_process("up", env, stdout=log.open("w"), stderr=subprocess.STDOUT)
