@@ -40,7 +40,7 @@ def test_up_stops_cleanly_and_starts_again(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "up.log"
 
     first, client, pids = start(data_dir, log)
-    assert len(pids) == 4, pids  # postgres, redis, API, worker
+    assert len(pids) == 5, pids  # postgres, redis, API, worker, chat worker
     account = register(client)
     first.send_signal(signal.SIGTERM)
     assert first.wait(60) == 0, log.read_text()
