@@ -9,6 +9,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg build-es
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# Run the code from /app, beside static/, migrations/ and api/ that it finds by relative path (the
+# installed copy in site-packages has none of them beside it).
+ENV PYTHONPATH=/app
 # torch first, from the CPU index: otherwise a dependency pulls the CUDA build (gigabytes).
 # GPU workers: build with --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu128
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu

@@ -67,8 +67,5 @@ _CODES_BY_STATUS = {
 
 def error_response(status_code: int, message: str) -> JSONResponse:
     """A request refused whole, in the shape of a GraphQL response: `errors` with a code, and no `data`."""
-    if status_code >= 500:
-        code = ErrorCode.INTERNAL
-    else:
-        code = _CODES_BY_STATUS.get(status_code, ErrorCode.BAD_USER_INPUT)
+    code = ErrorCode.INTERNAL if status_code >= 500 else _CODES_BY_STATUS.get(status_code, ErrorCode.BAD_USER_INPUT)
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code.value}}]}, status_code)

@@ -9,12 +9,14 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.file_uploads import Upload
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountsMutation, AccountsQuery
 from graphql_schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from graphql_schema.documents import DocumentsMutation, DocumentsQuery
 from graphql_schema.errors import ErrorCodes
+from graphql_schema.input_checks import InputChecks
 from graphql_schema.jobs import JobsMutation, JobsQuery, JobsSubscription
 from graphql_schema.metrics import Metrics
 from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
@@ -22,6 +24,7 @@ from graphql_schema.notes import NotesMutation, NotesQuery
 from graphql_schema.recordings import RecordingsMutation, RecordingsQuery
 from graphql_schema.search import SearchQuery
 from graphql_schema.transcripts import TranscriptsMutation, TranscriptsQuery
+from graphql_schema.uploads import UPLOAD_SCALAR
 from spek.errors import ErrorCode as ErrorCodeModel
 from spek.settings import Settings
 
@@ -83,5 +86,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
+            InputChecks,  # after ValidationCache, whose result it replaces when it refuses
         ],
+        scalar_overrides={Upload: UPLOAD_SCALAR},
     )

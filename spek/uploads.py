@@ -1,6 +1,6 @@
 """What every upload shares, whatever it holds: the incoming bytes, where they go, the size limit."""
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,12 +35,17 @@ class IncomingFile:
 async def spool(chunks: AsyncIterable[bytes], path: Path, limit_bytes: int) -> int:
     """Copy the upload to a scratch file chunk by chunk, refusing it as soon as it passes the limit."""
     size = 0
-    async with await anyio.open_file(path, "wb") as out:
-        async for chunk in chunks:
-            size += len(chunk)
-            if size > limit_bytes:
-                raise PayloadTooLarge(f"The file is larger than the {limit_bytes // (1024 * 1024)} MB limit.")
-            await out.write(chunk)
+    try:
+        async with await anyio.open_file(path, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit_bytes:
+                    raise PayloadTooLarge(f"The file is larger than the {limit_bytes // (1024 * 1024)} MB limit.")
+                await out.write(chunk)
+    finally:
+        # A generator left half-read (a refused upload) is finalized now, not by a later garbage collection.
+        if isinstance(chunks, AsyncGenerator):
+            await chunks.aclose()
     if size == 0:
         raise UnsupportedMedia("The file is empty.")
     return size

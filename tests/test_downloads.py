@@ -69,6 +69,33 @@ def test_audio_links_cannot_be_forged_reused_or_kept(stack, client: GraphQLClien
     assert answer.status_code == 403 and "expired" in answer.json()["error"]["message"]
 
 
+def test_links_are_on_the_public_url_whatever_host_the_request_names(
+    stack, client: GraphQLClient, call: dict, owner: Account
+) -> None:
+    # The stack sets no SPEK_PUBLIC_URL: links start with http://<SPEK_HOST>:<SPEK_PORT>, where it listens.
+    forged = {
+        "Authorization": f"Bearer {owner.access_token}",
+        "Host": "evil.example.com",
+        "X-Forwarded-Host": "evil.example.com",
+        "X-Forwarded-Proto": "https",
+    }
+
+    def link(query: str, variables: dict) -> str:
+        answer = client.http.post("/graphql", json={"query": query, "variables": variables}, headers=forged)
+        assert answer.status_code == 200 and not answer.json().get("errors"), answer.text
+        (field,) = answer.json()["data"].values()
+        return field["audioUrl"] if "audioUrl" in field else field["url"]
+
+    audio = link("query($id: ID!) { recording(id: $id) { audioUrl } }", {"id": call["id"]})
+    export = link(
+        "mutation($id: ID!) { exportTranscript(id: $id, format: TXT) { url } }", {"id": call["transcript"]["id"]}
+    )
+    assert audio.startswith(f"{stack.base_url}/files/audio/{call['id']}?token="), audio
+    assert export.startswith(f"{stack.base_url}/files/exports/{call['transcript']['id']}?token="), export
+    for url in (audio, export):
+        assert httpx.get(url).status_code == 200
+
+
 def test_another_user_gets_no_audio_url(client: GraphQLClient, call: dict) -> None:
     stranger = register(client)
     assert client.error_code(RECORDING, {"id": call["id"]}, stranger.access_token) == "NOT_FOUND"
@@ -132,3 +159,18 @@ def test_authenticated_export_get(client: GraphQLClient, call: dict, owner: Acco
     )
     bad = client.http.get(url, params={"format": "pdf"}, headers={"Authorization": f"Bearer {owner.access_token}"})
     assert bad.status_code == 400 and "DOCX" in bad.json()["error"]["message"]
+
+
+def test_the_public_url_setting() -> None:
+    from spek.settings import Settings
+
+    def base(**env: str) -> str:
+        return Settings(_env_file=None, **env).public_base_url  # type: ignore[call-arg]
+
+    assert base(SPEK_HOST="127.0.0.1", SPEK_PORT="8123") == "http://127.0.0.1:8123"
+    assert base(SPEK_HOST="0.0.0.0", SPEK_PORT="8000") == "http://127.0.0.1:8000"  # a wildcard is no address to visit
+    assert base(SPEK_PUBLIC_URL="https://spek.example.com/") == "https://spek.example.com"
+    assert base(SPEK_PUBLIC_URL="https://example.com/spek") == "https://example.com/spek"
+    for bad in ("spek.example.com", "ftp://spek.example.com", "https://spek.example.com/?a=1"):
+        with pytest.raises(ValueError, match="SPEK_PUBLIC_URL"):
+            base(SPEK_PUBLIC_URL=bad)

@@ -1,13 +1,18 @@
 """Upload → worker → transcript, through the real API, queue, worker and Whisper model."""
 
+import contextlib
 import json
+import os
+import time
 import uuid
 from pathlib import Path
 
+import numpy as np
+import psutil
 import pytest
 from websockets.sync.client import connect
 
-from tests.audio import SUPPORT_CALL, dialogue, reencode, speak
+from tests.audio import SUPPORT_CALL, dialogue, reencode, speak, write_wav
 from tests.support import PROGRESS, Account, GraphQLClient, follow, sql, upload
 
 RECORDING = """query($id: ID!) { recording(id: $id) {
@@ -131,6 +136,50 @@ def test_oversize_upload_is_refused(client: GraphQLClient, stack, alice: Account
     assert body["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert "5 MB" in body["errors"][0]["message"]
     assert not list((stack.data_dir / "tmp").glob("upload-*"))
+
+
+def _api_open_files(stack) -> tuple[int, list[str]]:
+    """The API process's open file descriptors, and those of them that are deleted files, once its deleted files
+    are closed (a request closes its upload's files just after sending the answer) or 5 s have passed. Its
+    stdin, stdout and stderr are left out: under pytest's capture they are pytest's own deleted files."""
+    pid = stack.processes["serve"].pid
+    deadline = time.monotonic() + 5
+    while True:
+        deleted = []
+        for fd in set(os.listdir(f"/proc/{pid}/fd")) - {"0", "1", "2"}:
+            with contextlib.suppress(FileNotFoundError):
+                if (target := os.readlink(f"/proc/{pid}/fd/{fd}")).endswith(" (deleted)"):
+                    deleted.append(target)
+        if not deleted or time.monotonic() > deadline:
+            return psutil.Process(pid).num_fds(), deleted
+        time.sleep(0.05)
+
+
+def test_uploads_release_their_temporary_files_at_once(
+    client: GraphQLClient, stack, alice: Account, tmp_path: Path
+) -> None:
+    # Past 1 MB a multipart file is spooled to a deleted temporary file: each must be closed when its request
+    # ends, not at some later garbage collection (three refused 300 MB uploads once held 900 MB of disk).
+    big = tmp_path / "big.wav"
+    big.write_bytes(b"\x00" * (6 * 1024 * 1024))  # the test stack's limit is 5 MB
+    not_audio = tmp_path / "noise.mp3"
+    not_audio.write_bytes(os.urandom(2 * 1024 * 1024))  # read to the end, then refused
+    silence = write_wav(tmp_path / "silence.wav", np.zeros(16_000 * 70, dtype=np.float32))  # 2.2 MB, accepted
+    assert upload(client, alice.access_token, big)["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    fds, deleted = _api_open_files(stack)  # after one, so whatever is opened once (thread pools) is there
+    assert deleted == []
+
+    for _ in range(20):
+        assert upload(client, alice.access_token, big)["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    for _ in range(3):
+        assert upload(client, alice.access_token, not_audio)["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA"
+    for _ in range(2):
+        recording = upload(client, alice.access_token, silence)["data"]["uploadRecording"]
+        assert client.data(DELETE, {"id": recording["id"]}, alice.access_token)["deleteRecording"] is True
+
+    fds_after, deleted_after = _api_open_files(stack)
+    assert deleted_after == []
+    assert fds_after <= fds + 2, (fds, fds_after)  # a connection or two may come and go
 
 
 def test_bad_options_are_refused(client: GraphQLClient, alice: Account, speech: Path) -> None:

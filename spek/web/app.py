@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphql_schema.errors import error_response, internal_error_message
 from graphql_schema.schema import build_schema
 from graphql_schema.view import SpekGraphQL
 from spek.accounts.service import TokenPolicy
@@ -47,13 +48,24 @@ class RequestIdMiddleware:
         request_id = uuid.uuid4().hex[:16]
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if scope["type"] != "http" or started:
+                raise
+            # The last resort: what no handler caught is still answered in JSON, with the request id
+            # (Starlette's own 500 is plain text, sent outside this middleware, without the id).
+            log.exception("api.unhandled_error")
+            await error_response(500, internal_error_message())(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
 
@@ -75,7 +87,9 @@ def create_app(settings: Settings) -> Starlette:
     database_url, redis_url = settings.database_url, settings.redis_url
     if not database_url or not redis_url:
         raise RuntimeError("The API needs DATABASE_URL and REDIS_URL (`spek up` sets both for you).")
-    graphql = SpekGraphQL(build_schema(settings), multipart_uploads_enabled=True)
+    graphql = SpekGraphQL(
+        build_schema(settings), max_request_bytes=settings.max_request_bytes, multipart_uploads_enabled=True
+    )
     storage = create_storage(settings)  # here, not in the lifespan: bad storage settings stop start-up at once
 
     @contextlib.asynccontextmanager

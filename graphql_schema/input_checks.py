@@ -1,0 +1,102 @@
+"""Checks of every request's input made once, before any resolver runs, instead of in each resolver."""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    ObjectFieldNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    VariableDefinitionNode,
+    Visitor,
+    visit,
+)
+from strawberry.extensions import SchemaExtension
+
+# PostgreSQL text cannot hold NUL, and UTF-8 cannot encode a lone surrogate (JSON's "\ud800"): either
+# would fail deep in the database driver, as an INTERNAL error, after part of the work was done.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """What in `text` no text column can store, described for a client; None when there is nothing."""
+    match = _UNSTORABLE.search(text)
+    if match is None:
+        return None
+    if match.group() == "\x00":
+        return "a NUL character (U+0000)"
+    return f"an unpaired surrogate (U+{ord(match.group()):04X})"
+
+
+def _variable_problem(variables: dict[str, Any]) -> str | None:
+    stack: list[tuple[str, Any]] = [(f"${name}", value) for name, value in variables.items()]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if problem := unstorable(value):
+                return f'Variable "{where}" has {problem}'
+        elif isinstance(value, dict):
+            stack.extend((f"{where}.{key}", item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
+
+
+def _literal_owner(ancestors: list[Any]) -> str:
+    """Which argument of which field a string literal is (part of)."""
+    owner, names = "the document", list[str]()
+    for node in ancestors:
+        if isinstance(node, VariableDefinitionNode):
+            return f'The default value of "${node.variable.name.value}"'
+        if isinstance(node, FieldNode | DirectiveNode):
+            owner, names = ("@" if isinstance(node, DirectiveNode) else "") + node.name.value, []
+        elif isinstance(node, ArgumentNode | ObjectFieldNode):
+            names.append(node.name.value)
+    return f'Argument "{".".join(names)}" of "{owner}"'
+
+
+class _FindUnstorableLiteral(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problem: str | None = None
+
+    def enter_string_value(self, node: StringValueNode, key: Any, parent: Any, path: Any, ancestors: Any) -> Any:
+        if problem := unstorable(node.value):
+            self.problem = f"{_literal_owner([*ancestors, parent])} has {problem}"
+            return self.BREAK
+        return None
+
+
+def _literal_problem(document: DocumentNode) -> str | None:
+    finder = _FindUnstorableLiteral()
+    visit(document, finder)
+    return finder.problem
+
+
+class InputChecks(SchemaExtension):
+    """Refuses, as BAD_USER_INPUT, text no column can store anywhere in the variables or the document's
+    literals, and a document of several operations that does not say which to run (Strawberry would run
+    the first). Placed after ValidationCache: an error here replaces validation's empty list."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and not context.pre_execution_errors:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            # Strawberry's operation_name falls back to the first operation's: only this says none was given.
+            if len(operations) > 1 and context._provided_operation_name is None:
+                context.pre_execution_errors = [
+                    GraphQLError(
+                        "The document has several operations: name the one to run in `operationName`.",
+                        nodes=operations,
+                    )
+                ]
+            elif problem := _variable_problem(context.variables or {}) or _literal_problem(document):
+                context.pre_execution_errors = [GraphQLError(f"{problem}, which text cannot hold.")]
+        yield
