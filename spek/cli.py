@@ -14,6 +14,7 @@ import structlog
 from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
 from spek.logging import configure_logging
 from spek.settings import Settings, get_settings
+from spek.supervisor import GaveUp, Supervisor
 
 log = structlog.get_logger("spek")
 CHILD_STOP_TIMEOUT_SECONDS = 30
@@ -113,7 +114,7 @@ def up(settings: Settings) -> None:
     signal.signal(signal.SIGINT, request_stop)
 
     cleanups: list[Callable[[], None]] = []
-    children: dict[str, subprocess.Popen] = {}
+    supervisor: Supervisor | None = None
     exit_code = 0
     try:
         env = dict(os.environ, SPEK_DATA_DIR=str(data_dir))
@@ -130,10 +131,13 @@ def up(settings: Settings) -> None:
         migrate(env.get("DATABASE_URL") or settings.database_url)
         log.info("database.migrated")
 
-        for name, command in CHILDREN.items():
-            children[name] = subprocess.Popen(
+        supervisor = Supervisor(
+            CHILDREN,
+            lambda command: subprocess.Popen(
                 [sys.executable, "-m", "spek", *command], env=env, start_new_session=True, preexec_fn=_die_with_parent
-            )
+            ),
+        )
+        supervisor.start_all()
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"\nSpek is up.\n  GraphiQL:  {base}/graphql\n  Web app:   {base}/\n  Ready:     {base}/readyz\n"
@@ -141,19 +145,19 @@ def up(settings: Settings) -> None:
             flush=True,
         )
         while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    log.error("child.exited", process=name, code=child.returncode)
-                    stopping.append(0)
-                    exit_code = 1
-                    break
+            supervisor.check()  # a child that exited starts again
             time.sleep(0.2)
+    except GaveUp as reason:
+        log.error("spek.giving_up", reason=str(reason))
+        print(f"\nSpek stopped: {reason}.", file=sys.stderr, flush=True)
+        exit_code = 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for child in children.values():
+        children = supervisor.running() if supervisor is not None else []
+        for child in children:
             if child.poll() is None:
                 child.terminate()
-        for child in children.values():
+        for child in children:
             wait_for_exit(child, CHILD_STOP_TIMEOUT_SECONDS)
         for cleanup in reversed(cleanups):
             cleanup()
