@@ -10,7 +10,7 @@ from arq.worker import Function, Worker, func
 
 from jobs.chat import answer_message
 from jobs.documents import process_document
-from jobs.housekeeping import purge_expired_refresh_tokens
+from jobs.housekeeping import purge_expired_refresh_tokens, requeue_lost_jobs
 from jobs.notes import make_note
 from jobs.recordings import transcribe_recording
 from jobs.search import index_everyone, index_search_entries
@@ -68,6 +68,7 @@ def create_worker(settings: Settings, chat: bool = False) -> Worker:
         else [
             cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True),
             cron(index_everyone, second=40),  # every minute
+            cron(requeue_lost_jobs, second=10, run_at_startup=True),  # every minute, and when a worker starts
         ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,

@@ -18,10 +18,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import redis
+from arq.constants import job_key_prefix
 
 from spek.embedded import wait_for_exit
 from tests.audio import SUPPORT_CALL, dialogue, speak
 from tests.support import Account, GraphQLClient, follow, free_port, poll_http, register, spek_process, sql, upload
+from tests.test_documents import upload_document
 from tests.test_recordings import RECORDING
 from tests.test_storage import new_bucket, s3_endpoint, s3_env  # noqa: F401, F811  (s3_endpoint: a fixture)
 
@@ -118,6 +121,25 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(stack, queue: Queue
     done = queue.client.data(RECORDING, {"id": recording["id"]}, account.access_token)["recording"]
     assert done["job"]["attempts"] == 2
     assert "internet" in done["transcript"]["text"].lower()
+
+
+def test_a_job_the_queue_lost_is_queued_again_and_never_run_twice(stack, queue: Queue) -> None:
+    account = register(queue.client)
+    body = upload_document(queue.client, account, "minutes.md", b"# Minutes\n\nThe ferry timetable changes in May.")
+    job_id = body["data"]["uploadDocument"]["job"]["id"]
+    # Redis loses the queue entry (a restart without its data, a flush) while the row says QUEUED.
+    lost = redis.Redis.from_url(stack.redis_url)
+    assert lost.delete(job_key_prefix + job_id) == 1 and lost.zrem(queue.env["SPEK_QUEUE_NAME"], job_id) == 1
+    sql(stack.database_url, "UPDATE jobs SET created_at = now() - interval '5 minutes' WHERE id = :id", id=job_id)
+
+    worker = queue.start_worker()  # its reconciler runs at start, then every minute
+    assert _wait_for_job(stack, job_id, lambda row: row[0] == "COMPLETED", timeout=60)[3] == 1
+    worker.send_signal(signal.SIGTERM)
+    wait_for_exit(worker, 30)
+    queue.start_worker()  # a finished job is not queued again
+    time.sleep(5)
+    assert sql(stack.database_url, "SELECT status, attempts FROM jobs WHERE id = :id", id=job_id) == [("COMPLETED", 1)]
+    assert not lost.exists(job_key_prefix + job_id)
 
 
 def test_sigterm_hands_the_job_back_and_another_worker_finishes_it(stack, queue: Queue, call: Path) -> None:
