@@ -1,10 +1,12 @@
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from graphql_schema.context import Info
 from graphql_schema.convert import from_row
-from spek.accounts import service
+from spek import audit
+from spek.accounts import deletion, service
 from spek.accounts.models import User as UserModel
 from spek.errors import Unauthenticated
 
@@ -36,11 +38,30 @@ class AuthPayload:
 
 
 @strawberry.type
+class AuditEntry:
+    id: strawberry.ID
+    action: str = strawberry.field(description='e.g. "recording.upload", "segment.update", "chat.ask"')
+    target_type: str
+    target_id: strawberry.ID | None
+    details: JSON | None = strawberry.field(description="what changed (e.g. old and new values), when recorded")
+    at: datetime
+
+    @classmethod
+    def from_model(cls, entry: audit.AuditEvent) -> "AuditEntry":
+        return from_row(cls, entry)
+
+
+@strawberry.type
 class AccountsQuery:
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info) -> User:
         async with info.context.signed_in() as (_, user):
             return User.from_model(user)
+
+    @strawberry.field(description="What the signed-in user did, newest first.")
+    async def audit_log(self, info: Info, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
+        async with info.context.signed_in() as (session, user):
+            return [AuditEntry.from_model(entry) for entry in await audit.entries_of(session, user.id, limit, offset)]
 
 
 @strawberry.type
@@ -81,6 +102,16 @@ class AccountsMutation:
             return AuthPayload.from_result(
                 await service.refresh(session, info.context.services.token_policy, refresh_token)
             )
+
+    @strawberry.mutation(
+        description="Delete the signed-in account with everything it owns: recordings and their files, transcripts, "
+        "documents, notes, notebooks, conversations, search entries, tokens and its audit trail. An account "
+        "with a password must give it again."
+    )
+    async def delete_account(self, info: Info, password: str | None = None) -> bool:
+        services = info.context.services
+        async with info.context.signed_in() as (session, user):
+            return await deletion.delete_account(session, services.redis, services.storage, user, password)
 
     @strawberry.mutation(description="End the sign-in this refresh token belongs to. False if it was not live.")
     async def logout(self, info: Info, refresh_token: str) -> bool:

@@ -4,11 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spek.db import Base, IdMixin, utcnow
+from spek.errors import BadUserInput
 
 
 class AuditEvent(IdMixin, Base):
@@ -40,3 +41,11 @@ def record(
             details=details or None,
         )
     )
+
+
+async def entries_of(session: AsyncSession, actor_id: uuid.UUID, limit: int, offset: int) -> list[AuditEvent]:
+    """What this user did, newest first."""
+    if not 1 <= limit <= 200 or offset < 0:
+        raise BadUserInput("limit must be 1..200 and offset at least 0.")
+    query = select(AuditEvent).where(AuditEvent.actor_id == actor_id).order_by(AuditEvent.at.desc(), AuditEvent.id)
+    return list((await session.execute(query.limit(limit).offset(offset))).scalars())

@@ -1,0 +1,76 @@
+"""A user's own audit trail, and deleting an account with everything it owns."""
+
+from tests.support import GraphQLClient, follow, register, sql
+from tests.test_documents import upload_document
+
+AUDIT_LOG = "query($limit: Int!, $offset: Int!) { auditLog(limit: $limit, offset: $offset) { action targetType targetId details at } }"
+DELETE_ACCOUNT = "mutation($password: String) { deleteAccount(password: $password) }"
+REGISTER_DEVICE = "mutation($d: String!) { registerDevice(deviceId: $d) { accessToken } }"
+CREATE_NOTEBOOK = 'mutation { createNotebook(title: "Private") { id } }'
+RENAME_NOTEBOOK = 'mutation($id: ID!) { updateNotebook(id: $id, title: "Renamed") { id } }'
+# Every table with the owner on its rows.
+OWNED = ["notebooks", "tags", "recordings", "documents", "notes", "jobs", "search_entries", "conversations",
+         "messages", "refresh_tokens"]  # fmt: skip
+
+
+def owned_rows(database_url: str, user_id: str) -> dict[str, int]:
+    counts = {t: sql(database_url, f"SELECT count(*) FROM {t} WHERE user_id = :u", u=user_id)[0][0] for t in OWNED}
+    counts["audit_log"] = sql(database_url, "SELECT count(*) FROM audit_log WHERE actor_id = :u", u=user_id)[0][0]
+    return {table: count for table, count in counts.items() if count}
+
+
+def test_the_audit_log_is_the_callers_own_newest_first(client: GraphQLClient) -> None:
+    alice, bob = register(client), register(client)
+    notebook = client.data(CREATE_NOTEBOOK, None, alice.access_token)["createNotebook"]["id"]
+    client.data(RENAME_NOTEBOOK, {"id": notebook}, alice.access_token)
+    client.data(CREATE_NOTEBOOK, None, bob.access_token)
+
+    entries = client.data(AUDIT_LOG, {"limit": 2, "offset": 0}, alice.access_token)["auditLog"]
+    assert [(e["action"], e["targetId"]) for e in entries] == [
+        ("notebook.update", notebook),
+        ("notebook.create", notebook),
+    ]
+    assert entries[0]["at"] >= entries[1]["at"]
+    older = client.data(AUDIT_LOG, {"limit": 50, "offset": 2}, alice.access_token)["auditLog"]
+    assert [e["action"] for e in older] == ["user.register"]
+    assert client.error_code(AUDIT_LOG, {"limit": 0, "offset": 0}, alice.access_token) == "BAD_USER_INPUT"
+
+
+def test_deleting_an_account_removes_everything_it_owns_and_nothing_else(client: GraphQLClient, stack) -> None:
+    owner, neighbour = register(client), register(client)
+    for account in (owner, neighbour):
+        client.data(CREATE_NOTEBOOK, None, account.access_token)
+        document = upload_document(client, account, "plan.md", b"# Plan\n\nThe ferry timetable changes in May.")
+        assert (
+            follow(stack, account.access_token, document["data"]["uploadDocument"]["job"]["id"])[-1]["status"]
+            == "COMPLETED"
+        )
+        client.data(
+            'mutation { sendMessage(content: "When does the timetable change?") { id } }', None, account.access_token
+        )
+    [(key,)] = sql(stack.database_url, "SELECT storage_key FROM documents WHERE user_id = :u", u=owner.id)
+    stored = stack.data_dir / "files" / key
+    assert stored.exists() and owned_rows(stack.database_url, owner.id).keys() >= {
+        "documents",
+        "search_entries",
+        "messages",
+    }
+
+    assert client.error_code(DELETE_ACCOUNT, {"password": "not the password"}, owner.access_token) == "UNAUTHENTICATED"
+    assert client.error_code(DELETE_ACCOUNT, {}, owner.access_token) == "UNAUTHENTICATED"
+    assert stored.exists()
+
+    assert client.data(DELETE_ACCOUNT, {"password": owner.password}, owner.access_token)["deleteAccount"] is True
+    assert owned_rows(stack.database_url, owner.id) == {}
+    assert sql(stack.database_url, "SELECT count(*) FROM users WHERE id = :u", u=owner.id) == [(0,)]
+    assert not stored.exists()
+    assert client.error_code("{ me { id } }", None, owner.access_token) == "UNAUTHENTICATED"
+    assert owned_rows(stack.database_url, neighbour.id).keys() >= {"documents", "search_entries", "messages"}
+
+
+def test_a_device_account_is_deleted_with_its_token_alone(client: GraphQLClient, stack) -> None:
+    token = client.data(REGISTER_DEVICE, {"d": "device-to-forget-0123456789"})["registerDevice"]["accessToken"]
+    assert client.data(DELETE_ACCOUNT, {}, token)["deleteAccount"] is True
+    assert sql(stack.database_url, "SELECT count(*) FROM users WHERE device_id = 'device-to-forget-0123456789'") == [
+        (0,)
+    ]
