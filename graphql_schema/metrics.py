@@ -10,7 +10,8 @@ from spek.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS
 
 
 def _operation_label(execution_context) -> tuple[str, str]:
-    """Label by root fields (bounded by the schema), not by client-chosen operation names."""
+    """Label by the root field, one of the schema's (so the number of series is bounded by the schema, not
+    by what clients send): "several" for more than one, "invalid" for a document that did not validate."""
     document = execution_context.graphql_document
     if document is None or execution_context.pre_execution_errors:
         return "invalid", "unknown"
@@ -20,8 +21,9 @@ def _operation_label(execution_context) -> tuple[str, str]:
     if len(operations) != 1:
         return "invalid", "unknown"
     operation = operations[0]
-    fields = sorted({s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)})
-    return ",".join(fields)[:100] or "fragment", operation.operation.value
+    fields = {s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)}
+    label = fields.pop() if len(fields) == 1 else "several" if fields else "fragment"
+    return label, operation.operation.value
 
 
 class Metrics(SchemaExtension):

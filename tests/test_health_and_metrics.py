@@ -1,5 +1,10 @@
+import re
+
+import httpx
+
 from spek.embedded import wait_for_exit
-from tests.support import Account, GraphQLClient, free_port, poll_http, spek_process
+from tests.support import Account, GraphQLClient, follow, free_port, poll_http, spek_process
+from tests.test_documents import upload_document
 
 
 def test_healthz(client: GraphQLClient) -> None:
@@ -35,6 +40,38 @@ def test_metrics_count_operations_and_error_codes(client: GraphQLClient, alice: 
     assert 'spek_graphql_requests_total{operation="notebooks",type="query"}' in text
     assert 'spek_graphql_request_duration_seconds_bucket{le="0.05",operation="notebooks",type="query"}' in text
     assert 'spek_graphql_errors_total{code="UNAUTHENTICATED"}' in text
+
+
+def test_metric_series_stay_bounded_whatever_clients_send(client: GraphQLClient, alice: Account) -> None:
+    fields = ["me { id }", "notebooks { id }", "recordings { id }", "notes { id }", "documents { id }"]
+    for n in range(len(fields)):
+        for m in range(n + 1, len(fields)):
+            client.data(f"query Q{n}x{m} {{ {fields[n]} {fields[m]} }}", token=alice.access_token)
+    operations = set(re.findall(r'spek_graphql_requests_total\{operation="([^"]*)"', client.http.get("/metrics").text))
+    assert "several" in operations and not any("," in op or op.startswith("Q") for op in operations)
+
+
+def test_metrics_report_jobs_and_queues(client: GraphQLClient, alice: Account, stack) -> None:
+    body = upload_document(client, alice, "note.md", b"# Note\n\nThe ferry timetable changes in May.")
+    follow(stack, alice.access_token, body["data"]["uploadDocument"]["job"]["id"])
+    text = client.http.get("/metrics").text
+    assert re.search(r'spek_jobs\{kind="document",status="COMPLETED"\} [1-9]', text)
+    assert 'spek_queue_depth{queue="spek:queue"}' in text and 'spek_queue_depth{queue="spek:queue:chat"}' in text
+
+
+def test_metrics_can_require_a_token(stack) -> None:
+    port = free_port()
+    api = spek_process("serve", {**stack.env, "SPEK_PORT": str(port), "SPEK_METRICS_TOKEN": "scrape-me"})
+    try:
+        refused = poll_http(f"http://127.0.0.1:{port}/metrics", lambda r: True, api)
+        assert refused.status_code == 401
+        allowed = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert allowed.status_code == 200 and "spek_jobs" in allowed.text
+        wrong = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+    finally:
+        api.terminate()
+        wait_for_exit(api, 20)
 
 
 def test_worker_check_command(stack) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from arq.constants import abort_jobs_ss
 from arq.utils import timestamp_ms
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spek.accounts.models import User
@@ -21,6 +21,12 @@ async def create_job(session: AsyncSession, user: User, kind: str) -> Job:
     session.add(job)
     await session.flush()
     return job
+
+
+async def counts(session: AsyncSession) -> list[tuple[str, JobStatus, int]]:
+    """How many jobs there are of each kind in each status, everyone's (for operators' metrics)."""
+    query = select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
+    return [(kind, status, count) for kind, status, count in await session.execute(query)]
 
 
 def status_of(job: Job | None) -> JobStatus:

@@ -1,6 +1,7 @@
 """The ASGI application: GraphQL, health, metrics and the web app."""
 
 import contextlib
+import hmac
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +24,10 @@ from graphql_schema.view import SpekGraphQL
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
+from spek.jobs import service as jobs
+from spek.jobs.queue import queue_name
 from spek.links import SignedLinks
+from spek.metrics import JOBS, QUEUE_DEPTH
 from spek.ratelimits import RateLimits
 from spek.search.query_embedder import QueryEmbedder
 from spek.settings import Settings
@@ -80,6 +84,19 @@ class WebApp(StaticFiles):
 
 
 async def metrics(request: Request) -> Response:
+    services: Services = request.app.state.services
+    token = services.settings.metrics_token
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
+            return Response("/metrics needs Authorization: Bearer <SPEK_METRICS_TOKEN>\n", status_code=401)
+    async with services.sessionmaker() as session:
+        JOBS.clear()
+        for kind, status, count in await jobs.counts(session):
+            JOBS.labels(kind, status.value).set(count)
+    for chat in (False, True):
+        name = queue_name(services.settings, chat)
+        QUEUE_DEPTH.labels(name).set(await services.redis.zcard(name))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
