@@ -53,8 +53,14 @@ class Recording:
     created_at: datetime
     user_id: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="signed, time-limited URL that supports HTTP Range")
+    audio_expired_at: datetime | None = strawberry.field(
+        description="when the audio file was deleted (SPEK_AUDIO_TTL_HOURS); the transcript stays"
+    )
+
+    @strawberry.field(description="signed, time-limited URL that supports HTTP Range; null once the audio expired")
     def audio_url(self, info: Info) -> str | None:
+        if self.audio_expired_at is not None:
+            return None
         token, _ = info.context.services.links.issue("audio", self.user_id, uuid.UUID(self.id))
         return info.context.absolute_url(f"/files/audio/{self.id}?token={token}")
 

@@ -10,7 +10,7 @@ from arq.worker import Function, Worker, func
 
 from jobs.chat import answer_message
 from jobs.documents import process_document
-from jobs.housekeeping import purge_expired_refresh_tokens, requeue_lost_jobs
+from jobs.housekeeping import expire_old_audio, purge_expired_refresh_tokens, requeue_lost_jobs
 from jobs.notes import make_note
 from jobs.recordings import transcribe_recording
 from jobs.search import index_everyone, index_search_entries
@@ -69,6 +69,7 @@ def create_worker(settings: Settings, chat: bool = False) -> Worker:
             cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True),
             cron(index_everyone, second=40),  # every minute
             cron(requeue_lost_jobs, second=10, run_at_startup=True),  # every minute, and when a worker starts
+            cron(expire_old_audio, minute=set(range(0, 60, 5)), second=20, run_at_startup=True),
         ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(5000, validation_alias="SPEK_MAX_QUERY_TOKENS")
     # Largest GraphQL request body other than a multipart upload (whose files have limits of their own).
     max_request_bytes: int = Field(1024 * 1024, validation_alias="SPEK_MAX_REQUEST_BYTES")
+    # Delete recordings' audio files this many hours after upload (transcripts and notes stay); unset: keep.
+    audio_ttl_hours: float | None = Field(None, gt=0, validation_alias="SPEK_AUDIO_TTL_HOURS")
     # When set, /metrics answers only `Authorization: Bearer <this>`.
     metrics_token: SecretStr | None = Field(None, validation_alias="SPEK_METRICS_TOKEN")
 

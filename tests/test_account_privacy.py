@@ -1,6 +1,11 @@
-"""A user's own audit trail, and deleting an account with everything it owns."""
+"""A user's own audit trail, deleting an account with everything it owns, and audio kept no longer than its TTL."""
 
-from tests.support import GraphQLClient, follow, register, sql
+import time
+import uuid
+
+from spek.embedded import wait_for_exit
+from tests.audio import SUPPORT_CALL, dialogue
+from tests.support import GraphQLClient, follow, register, spek_process, sql, transcribed
 from tests.test_documents import upload_document
 
 AUDIT_LOG = "query($limit: Int!, $offset: Int!) { auditLog(limit: $limit, offset: $offset) { action targetType targetId details at } }"
@@ -74,3 +79,37 @@ def test_a_device_account_is_deleted_with_its_token_alone(client: GraphQLClient,
     assert sql(stack.database_url, "SELECT count(*) FROM users WHERE device_id = 'device-to-forget-0123456789'") == [
         (0,)
     ]
+
+
+AUDIO = "query($id: ID!) { recording(id: $id) { audioUrl audioExpiredAt transcript { text } } }"
+RETRY = "mutation($id: ID!) { retryRecording(id: $id) { id } }"
+
+
+def test_audio_past_its_ttl_is_deleted_and_the_transcript_stays(client: GraphQLClient, stack, tmp_path) -> None:
+    owner = register(client)
+    audio, _ = dialogue(SUPPORT_CALL, tmp_path / "call.wav")
+    recording = transcribed(client, stack, owner.access_token, audio, {"language": "en"})
+    link = client.data(AUDIO, {"id": recording}, owner.access_token)["recording"]["audioUrl"]
+    assert client.http.get(link).status_code == 200
+    [(key,)] = sql(stack.database_url, "SELECT storage_key FROM recordings WHERE id = :r", r=recording)
+    sql(stack.database_url, "UPDATE recordings SET created_at = now() - interval '2 hours' WHERE id = :r", r=recording)
+
+    # A worker with a one-hour TTL (on a queue of its own) expires old audio when it starts, then every 5 minutes.
+    env = {**stack.env, "SPEK_AUDIO_TTL_HOURS": "1", "SPEK_QUEUE_NAME": f"spek:ttl:{uuid.uuid4().hex[:8]}"}
+    worker = spek_process("worker", env)
+    try:
+        deadline = time.monotonic() + 60
+        while sql(stack.database_url, "SELECT audio_expired_at FROM recordings WHERE id = :r", r=recording) == [
+            (None,)
+        ]:
+            assert time.monotonic() < deadline, "the audio did not expire"
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        wait_for_exit(worker, 30)
+    now = client.data(AUDIO, {"id": recording}, owner.access_token)["recording"]
+    assert now["audioUrl"] is None and now["audioExpiredAt"] and "internet" in now["transcript"]["text"].lower()
+    gone = client.http.get(link)
+    assert gone.status_code == 404 and "expired" in gone.text
+    assert not (stack.data_dir / "files" / key).exists()
+    assert client.error_code(RETRY, {"id": recording}, owner.access_token) == "BAD_USER_INPUT"

@@ -43,6 +43,8 @@ class Recording(IdMixin, Base):
     # The RecordingInput processing options (language, quality, diarization), kept for retries.
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # When its audio file was deleted (SPEK_AUDIO_TTL_HOURS); the transcript and note stay.
+    audio_expired_at: Mapped[datetime | None]
 
     job: Mapped[Job | None] = relationship(foreign_keys=[job_id], lazy="raise_on_sql")
     note_job: Mapped[Job | None] = relationship(foreign_keys=[note_job_id], lazy="raise_on_sql")

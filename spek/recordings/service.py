@@ -25,6 +25,7 @@ from spek.transcripts import service as transcripts
 from spek.uploads import IncomingFile, UploadTools, spool
 
 MAX_BATCH_FILES = 10
+AUDIO_EXPIRED = "The recording's audio was deleted when it expired (SPEK_AUDIO_TTL_HOURS); its transcript stays."
 
 
 @dataclass
@@ -199,6 +200,8 @@ async def _enqueue(session: AsyncSession, queue: ArqRedis, job: Job) -> None:
 async def retry_recording(session: AsyncSession, queue: ArqRedis, user: User, recording_id: uuid.UUID) -> Recording:
     """Transcribe again, as a new job, a recording whose last run failed or was cancelled."""
     recording = await get_recording(session, user, recording_id)
+    if recording.audio_expired_at is not None:
+        raise BadUserInput(f"{AUDIO_EXPIRED} There is nothing to transcribe again.")
     if recording.job is not None and recording.job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise Conflict(
             f"Only a failed or cancelled recording can be retried; this one is {recording.job.status.value}."

@@ -85,6 +85,8 @@ async def audio(request: Request) -> Response:
         async with services.sessionmaker() as session:
             user = await accounts.get_user(session, grant.user_id)
             recording = await recordings.get_recording(session, user, grant.subject_id)
+        if recording.audio_expired_at is not None:
+            raise NotFound(recordings.AUDIO_EXPIRED)
         size = await services.storage.size(recording.storage_key)
     except SpekError as e:
         return _error(e)
