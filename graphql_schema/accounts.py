@@ -5,6 +5,7 @@ from strawberry.scalars import JSON
 
 from graphql_schema.context import Info
 from graphql_schema.convert import from_row
+from graphql_schema.transcripts import ExportLink
 from spek import audit
 from spek.accounts import deletion, service
 from spek.accounts.models import User as UserModel
@@ -112,6 +113,20 @@ class AccountsMutation:
         services = info.context.services
         async with info.context.signed_in() as (session, user):
             return await deletion.delete_account(session, services.redis, services.storage, user, password)
+
+    @strawberry.mutation(
+        description="A signed, time-limited link to a ZIP of everything the caller owns: a JSON file per kind of "
+        "row and the original recordings and documents."
+    )
+    async def export_my_data(self, info: Info) -> ExportLink:
+        async with info.context.signed_in() as (_, user):
+            token, expires_at = info.context.services.links.issue("account", user.id, user.id)
+        return ExportLink(
+            url=info.context.absolute_url(f"/files/account/{user.id}?token={token}"),
+            filename=f"spek-export-{expires_at:%Y-%m-%d}.zip",
+            content_type="application/zip",
+            expires_at=expires_at,
+        )
 
     @strawberry.mutation(description="End the sign-in this refresh token belongs to. False if it was not live.")
     async def logout(self, info: Info, refresh_token: str) -> bool:

@@ -1,9 +1,14 @@
 """A user's own audit trail, deleting an account with everything it owns, and audio kept no longer than its TTL."""
 
+import io
+import json
 import time
 import uuid
+import zipfile
 
+from spek.accounts import export
 from spek.embedded import wait_for_exit
+from spek.models import Base
 from tests.audio import SUPPORT_CALL, dialogue
 from tests.support import GraphQLClient, follow, register, spek_process, sql, transcribed
 from tests.test_documents import upload_document
@@ -113,3 +118,38 @@ def test_audio_past_its_ttl_is_deleted_and_the_transcript_stays(client: GraphQLC
     assert gone.status_code == 404 and "expired" in gone.text
     assert not (stack.data_dir / "files" / key).exists()
     assert client.error_code(RETRY, {"id": recording}, owner.access_token) == "BAD_USER_INPUT"
+
+
+EXPORT = "mutation { exportMyData { url filename contentType expiresAt } }"
+CREATE_PAGE = (
+    'mutation($nb: ID!) { createPage(notebookId: $nb, title: "Secret plan", content: "Meet at noon.") { id } }'
+)
+
+
+def test_every_table_is_exported_or_deliberately_left_out() -> None:
+    tables = {table.name for table in Base.metadata.sorted_tables}
+    assert tables == set(export.ROWS) | export.LEFT_OUT
+
+
+def test_export_my_data_is_a_zip_of_everything_the_caller_owns(client: GraphQLClient, stack) -> None:
+    owner, stranger = register(client), register(client)
+    notebook = client.data(CREATE_NOTEBOOK, None, owner.access_token)["createNotebook"]["id"]
+    page = client.data(CREATE_PAGE, {"nb": notebook}, owner.access_token)["createPage"]["id"]
+    content = b"# Plan\n\nThe ferry timetable changes in May."
+    document = upload_document(client, owner, "plan.md", content)["data"]["uploadDocument"]
+    client.data(CREATE_NOTEBOOK, None, stranger.access_token)
+
+    link = client.data(EXPORT, None, owner.access_token)["exportMyData"]
+    assert link["contentType"] == "application/zip" and link["url"].startswith(stack.base_url)
+    response = client.http.get(link["url"])
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    rows = {name: json.loads(archive.read(name)) for name in archive.namelist() if name.endswith(".json")}
+    assert [n["id"] for n in rows["notebooks.json"]] == [notebook]
+    assert [p["id"] for p in rows["pages.json"]] == [page] and rows["pages.json"][0]["content"] == "Meet at noon."
+    assert [u["email"] for u in rows["users.json"]] == [owner.email] and "password_hash" not in rows["users.json"][0]
+    assert {e["action"] for e in rows["audit_log.json"]} >= {"user.register", "notebook.create", "document.upload"}
+    assert archive.read(f"files/documents/{document['id']}-plan.md") == content
+
+    forged = link["url"].replace(owner.id, stranger.id)
+    assert client.http.get(forged).status_code == 403

@@ -143,6 +143,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/files/audio/{recording_id}", downloads.audio, methods=["GET", "HEAD"]),
         Route("/files/exports/{transcript_id}", downloads.signed_export),
         Route("/transcripts/{transcript_id}/export", downloads.authenticated_export),
+        Route("/files/account/{user_id}", downloads.account_export),
         Mount("/", WebApp(directory=STATIC_DIR, html=True), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -1,18 +1,24 @@
-"""File downloads over plain HTTP: a recording's audio (with Range, for seeking) and transcript exports.
+"""File downloads over plain HTTP: a recording's audio (with Range, for seeking), transcript exports, and a
+user's whole account (exportMyData).
 
 Signed links (`/files/...?token=`) need no Authorization header, so an <audio> element or a plain
 download can use them; `/transcripts/{id}/export` is the same export for API clients with a token.
 """
 
 import re
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from spek.accounts import service as accounts
+from spek.accounts.export import write_export
 from spek.errors import BadUserInput, ErrorCode, NotFound, SpekError
 from spek.ids import parse_id
 from spek.links import export_params
@@ -162,3 +168,27 @@ async def authenticated_export(request: Request) -> Response:
         return await _export(services, user_id, parse_id(request.path_params["transcript_id"]), params)
     except SpekError as e:
         return _error(e)
+
+
+async def account_export(request: Request) -> Response:
+    """GET /files/account/{user_id}?token=: a ZIP of everything the user owns (exportMyData), built now."""
+    services = _services(request)
+    try:
+        grant = services.links.verify("account", request.query_params.get("token"), request.path_params["user_id"])
+        scratch = Path(tempfile.mkstemp(prefix="spek-export-", suffix=".zip", dir=services.settings.data_dir)[1])
+        try:
+            async with services.sessionmaker() as session:
+                user = await accounts.get_user(session, grant.user_id)
+                await write_export(session, services.storage, user, scratch)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+    except SpekError as e:
+        return _error(e)
+    filename = f"spek-export-{datetime.now(UTC):%Y-%m-%d}.zip"
+    return FileResponse(
+        scratch,
+        media_type="application/zip",
+        filename=filename,
+        background=BackgroundTask(scratch.unlink, missing_ok=True),
+    )
