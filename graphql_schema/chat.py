@@ -154,13 +154,7 @@ class ChatSubscription:
     async def message_tokens(
         self, info: Info, message_id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[ChatEvent, None]:
-        session = info.context.session()
-        try:
-            user = await info.context.current_user(session)
-            stream = service.follow_message(
-                session, info.context.services.redis, user, parse_id(message_id, "messageId"), after or 0
-            )
-            async for event in stream:
-                yield ChatEvent.from_event(event)
-        finally:
-            await session.close()
+        redis, message = info.context.services.redis, parse_id(message_id, "messageId")
+        events = info.context.subscribed(lambda s, user: service.follow_message(s, redis, user, message, after or 0))
+        async for event in events:
+            yield ChatEvent.from_event(event)

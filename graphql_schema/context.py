@@ -1,10 +1,10 @@
 """Per-request (or per-WebSocket) context: services, the caller's identity, DB sessions."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -16,6 +16,8 @@ from spek.accounts import service as accounts
 from spek.accounts.models import User
 from spek.ratelimits import client_address
 from spek.web.services import Services
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,6 +57,17 @@ class Context:
             await self.services.rate_limits.hit(limit, str(user_id))
         async with self.session() as session:
             yield session, await self.current_user(session)
+
+    async def subscribed(self, follow: Callable[[AsyncSession, User], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """A subscription's events for the signed-in caller (`follow` checks access and may close the session
+        early, so a long stream holds no database connection)."""
+        session = self.session()
+        try:
+            user = await self.current_user(session)
+            async for event in follow(session, user):
+                yield event
+        finally:
+            await session.close()
 
     def client_address(self) -> str:
         client = self.request.client

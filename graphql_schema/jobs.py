@@ -74,13 +74,6 @@ class JobsSubscription:
     async def job_progress(
         self, info: Info, job_id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[JobEvent, None]:
-        session = info.context.session()
-        try:
-            user = await info.context.current_user(session)
-            stream = service.follow_job(
-                session, info.context.services.redis, user, parse_id(job_id, "jobId"), after or 0
-            )
-            async for event in stream:
-                yield JobEvent.from_event(event)
-        finally:
-            await session.close()
+        redis, job = info.context.services.redis, parse_id(job_id, "jobId")
+        async for event in info.context.subscribed(lambda s, user: service.follow_job(s, redis, user, job, after or 0)):
+            yield JobEvent.from_event(event)
