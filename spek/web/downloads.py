@@ -5,6 +5,7 @@ Signed links (`/files/...?token=`) need no Authorization header, so an <audio> e
 download can use them; `/transcripts/{id}/export` is the same export for API clients with a token.
 """
 
+import os
 import re
 import tempfile
 import uuid
@@ -175,7 +176,9 @@ async def account_export(request: Request) -> Response:
     services = _services(request)
     try:
         grant = services.links.verify("account", request.query_params.get("token"), request.path_params["user_id"])
-        scratch = Path(tempfile.mkstemp(prefix="spek-export-", suffix=".zip", dir=services.settings.data_dir)[1])
+        descriptor, name = tempfile.mkstemp(prefix="spek-export-", suffix=".zip", dir=services.settings.data_dir)
+        os.close(descriptor)  # the ZIP is written by name
+        scratch = Path(name)
         try:
             async with services.sessionmaker() as session:
                 user = await accounts.get_user(session, grant.user_id)
