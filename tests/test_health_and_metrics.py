@@ -1,4 +1,6 @@
+import json
 import re
+from pathlib import Path
 
 import httpx
 
@@ -79,3 +81,12 @@ def test_worker_check_command(stack) -> None:
     assert alive.wait(30) == 0
     none = spek_process("worker", {**stack.env, "SPEK_QUEUE_NAME": "spek:nobody-here"}, args_extra=["--check"])
     assert none.wait(30) == 1
+
+
+def test_the_grafana_dashboard_asks_for_metrics_spek_has(client: GraphQLClient, alice: Account) -> None:
+    dashboard = json.loads((Path(__file__).parents[1] / "deploy" / "grafana-dashboard.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    client.data("{ me { id } }", token=alice.access_token)
+    exposed = client.http.get("/metrics").text
+    names = {name for expression in expressions for name in re.findall(r"\bspek_[a-z_]+", expression)}
+    assert len(names) >= 6 and [name for name in sorted(names) if name not in exposed] == []
