@@ -6,6 +6,7 @@ from datetime import datetime
 import strawberry
 
 from graphql_schema.context import Info
+from graphql_schema.convert import from_row
 from graphql_schema.search import SearchHit
 from spek.chat import events, models, service
 from spek.chat.answer import restored
@@ -34,17 +35,7 @@ class Message:
 
     @classmethod
     def from_model(cls, message: models.Message) -> "Message":
-        return cls(
-            id=strawberry.ID(str(message.id)),
-            conversation_id=strawberry.ID(str(message.conversation_id)),
-            role=message.role,
-            content=message.content,
-            status=message.status,
-            citations=_citations(message.citations),
-            created_at=message.created_at,
-            error=message.error,
-            notebook_id=strawberry.ID(str(message.notebook_id)) if message.notebook_id else None,
-        )
+        return from_row(cls, message, citations=_citations(message.citations))
 
 
 @strawberry.type
@@ -57,13 +48,7 @@ class Conversation:
 
     @classmethod
     def from_model(cls, conversation: models.Conversation) -> "Conversation":
-        return cls(
-            id=strawberry.ID(str(conversation.id)),
-            title=conversation.title,
-            messages=[Message.from_model(m) for m in conversation.messages],
-            created_at=conversation.created_at,
-            updated_at=conversation.updated_at,
-        )
+        return from_row(cls, conversation, messages=[Message.from_model(m) for m in conversation.messages])
 
 
 @strawberry.type
@@ -79,16 +64,7 @@ class ChatEvent:
 
     @classmethod
     def from_event(cls, event: events.ChatEvent) -> "ChatEvent":
-        return cls(
-            message_id=strawberry.ID(event.message_id),
-            seq=event.seq,
-            delta=event.delta,
-            done=event.done,
-            content=event.content,
-            citations=_citations(event.citations) if event.done else None,
-            error=event.error,
-            notice=event.notice,
-        )
+        return from_row(cls, event, citations=_citations(event.citations) if event.done else None)
 
 
 @strawberry.type

@@ -118,15 +118,19 @@ async def send_message(
         )
     )
     await session.flush()  # the question's created_at comes before the answer's
-    answer = await _queue_answer(session, queue, user, conversation, notebook_id)
-    audit.record(session, user.id, "chat.ask", "conversation", conversation.id, message=str(answer.id))
-    await session.commit()
+    answer = await _queue_answer(session, queue, user, conversation, notebook_id, "chat.ask")
     return await get_message(session, user, answer.id)
 
 
 async def _queue_answer(
-    session: AsyncSession, queue: ArqRedis, user: User, conversation: Conversation, notebook_id: uuid.UUID | None
+    session: AsyncSession,
+    queue: ArqRedis,
+    user: User,
+    conversation: Conversation,
+    notebook_id: uuid.UUID | None,
+    action: str,
 ) -> Message:
+    """Save an empty answer (STREAMING) with its job, audited as `action` in the same transaction; queue it."""
     job = await jobs.create_job(session, user, CHAT_JOB)
     answer = Message(
         conversation_id=conversation.id,
@@ -141,6 +145,7 @@ async def _queue_answer(
     session.add(answer)
     conversation.updated_at = utcnow()  # most recently active first
     await session.flush()
+    audit.record(session, user.id, action, "conversation", conversation.id, message=str(answer.id))
     await session.commit()
     await enqueue(queue, JobFunction.ANSWER_MESSAGE, job.id)
     return answer
@@ -189,9 +194,7 @@ async def regenerate_message(session: AsyncSession, queue: ArqRedis, user: User,
         raise Conflict("The answer is still being written: stop it first.")
     notebook_id = message.notebook_id
     await session.delete(message)
-    answer = await _queue_answer(session, queue, user, conversation, notebook_id)
-    audit.record(session, user.id, "chat.regenerate", "conversation", conversation.id, message=str(answer.id))
-    await session.commit()
+    answer = await _queue_answer(session, queue, user, conversation, notebook_id, "chat.regenerate")
     return await get_message(session, user, answer.id)
 
 
