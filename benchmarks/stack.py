@@ -15,6 +15,13 @@ from tests.support import free_port, wait_until_ready
 def running_spek(data_dir: Path, **settings: str) -> Iterator[str]:
     """Start `spek up` (`settings` added to its environment), wait until it is ready, yield its base URL;
     stop it cleanly afterwards. The same data dir starts again where it left off."""
+    with running_spek_process(data_dir, **settings) as (base_url, _up):
+        yield base_url
+
+
+@contextmanager
+def running_spek_process(data_dir: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`running_spek`, also yielding the `spek up` process (its children are the API and the workers)."""
     port = free_port()
     env = {
         **os.environ,
@@ -31,7 +38,7 @@ def running_spek(data_dir: Path, **settings: str) -> Iterator[str]:
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_ready(base_url, up)
-        yield base_url
+        yield base_url, up
     finally:
         up.send_signal(signal.SIGTERM)
         up.wait(60)
