@@ -5,7 +5,7 @@ from graphql import GraphQLError
 from starlette.responses import JSONResponse
 from strawberry.extensions import MaskErrors
 
-from spek.errors import ErrorCode, SpekError
+from spek.errors import ErrorCode, SpekError, Unavailable, is_outage
 
 log = structlog.get_logger("spek.graphql")
 
@@ -33,6 +33,10 @@ def with_code(error: GraphQLError) -> GraphQLError:
         return error  # already processed
     elif _is_client_error(error):
         code, message = ErrorCode.BAD_USER_INPUT, error.message
+    elif is_outage(original):
+        log.warning("graphql.outage", path=error.path, error=repr(original))
+        unavailable = Unavailable()
+        code, message, extra = unavailable.code, unavailable.message, unavailable.extensions()
     else:
         log.error("graphql.unexpected_error", path=error.path, exc_info=original or error)
         code, message = ErrorCode.INTERNAL, internal_error_message()

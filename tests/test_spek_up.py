@@ -6,12 +6,25 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
 
-from spek.supervisor import GaveUp, Supervisor
-from tests.support import GraphQLClient, free_port, register, spek_process, wait_until_ready
+from spek.supervisor import ChildProcess, GaveUp, Supervisor
+from tests.support import (
+    PROGRESS,
+    Account,
+    GraphQLClient,
+    free_port,
+    post_file,
+    register,
+    spek_process,
+    subscribe,
+    wait_until_ready,
+)
+
+UPLOAD_DOCUMENT = "mutation($file: Upload!) { uploadDocument(file: $file) { job { id } } }"
 
 LOGIN = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { user { id } } }"
 
@@ -102,11 +115,71 @@ def test_a_child_that_dies_is_started_again(tmp_path: Path) -> None:
 
 def test_a_child_that_keeps_exiting_stops_everything_saying_why() -> None:
     now = [0.0]
-    supervisor = Supervisor({"flaky": [sys.executable, "-c", "raise SystemExit(3)"]}, subprocess.Popen, lambda: now[0])
+    flaky = ChildProcess([sys.executable, "-c", "raise SystemExit(3)"], subprocess.Popen)
+    supervisor = Supervisor({"flaky": flaky}, lambda: now[0])
     supervisor.start_all()
-    with pytest.raises(GaveUp, match=r"the flaky exited 5 times within 120 s \(last exit code 3\)"):
+    with pytest.raises(GaveUp, match=r"the flaky exited 5 times within 120 s \(last: exit code 3\)"):
         for _ in range(200):
             for child in supervisor.running():
                 child.wait(10)
             supervisor.check()
             now[0] += 5  # restarts come after 1, 2, 4, 8 s: five exits fall within the 120 s window
+
+
+def _wait_for_new_pid(data_dir: Path, server: str, old: int, log: Path) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            pid = server_pids(data_dir)[server]
+        except (OSError, ValueError, KeyError):
+            pid = old  # between its death and the restart the pid files come and go
+        if pid != old and running(pid):
+            return pid
+        time.sleep(0.2)
+    raise AssertionError(f"the {server} was not started again:\n{log.read_text()[-3000:]}")
+
+
+def _subscriber_sees_the_outage_as_unavailable(
+    process: subprocess.Popen, client: GraphQLClient, account: Account, redis_pid: int
+) -> None:
+    """A job's subscriber, when Redis dies under it, is told to try again (not INTERNAL)."""
+    [worker] = workers(process)
+    worker.suspend()  # the job stays queued, so its subscription follows live
+    try:
+        body = post_file(client, account.access_token, UPLOAD_DOCUMENT, {}, "minutes.md", b"# Minutes\n\nFerries.")
+        job_id = body["data"]["uploadDocument"]["job"]["id"]
+        _, errors = subscribe(
+            SimpleNamespace(base_url=client.base_url),
+            account.access_token,
+            PROGRESS,
+            {"job": job_id},
+            on_event=lambda _event: psutil.Process(redis_pid).kill(),
+        )
+    finally:
+        worker.resume()
+    assert [error["extensions"]["code"] for error in errors] == ["UNAVAILABLE"], errors
+    assert "try again" in errors[0]["message"] and errors[0]["extensions"]["retryAfter"] > 0
+
+
+@pytest.mark.parametrize("server", ["redis", "postgres"])
+def test_a_killed_embedded_server_is_started_again(tmp_path: Path, server: str) -> None:
+    data_dir, log = tmp_path / "data", tmp_path / "up.log"
+    process, client, pids = start(data_dir, log)
+    try:
+        account = register(client)
+        if server == "redis":
+            _subscriber_sees_the_outage_as_unavailable(process, client, account, pids[server])
+        else:
+            psutil.Process(pids[server]).kill()
+        _wait_for_new_pid(data_dir, server, pids[server], log)
+        wait_until_ready(client.base_url, process)  # the API, the workers and the servers all answer again
+        assert process.poll() is None
+        assert (
+            client.data(LOGIN, {"email": account.email, "password": account.password})["login"]["user"]["id"]
+            == account.id
+        )
+        register(client)  # writes work too
+        assert "child.exited" in log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()[-3000:]
