@@ -83,6 +83,16 @@ def test_keyword_snippets_mark_the_matched_words_and_stemming_applies(client: Gr
     assert search(client, library["carol"], "zeppelin", "KEYWORD") == []
 
 
+def test_a_snippet_marks_only_the_matches_not_the_sources_own_bold(client: GraphQLClient) -> None:
+    erin = register(client)
+    notebook = client.data('mutation { createNotebook(title: "Garden") { id } }', token=erin.access_token)
+    content = "Water the **tomatoes** every morning; the **basil** wants shade after noon."
+    variables = {"nb": notebook["createNotebook"]["id"], "title": "Garden chores", "content": content}
+    client.data(CREATE_PAGE, variables, erin.access_token)
+    [hit] = search(client, erin, "basil", "KEYWORD")
+    assert "**basil**" in hit["snippet"] and "tomatoes" in hit["snippet"] and "**tomatoes**" not in hit["snippet"]
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_another_users_material_never_appears(client: GraphQLClient, library: dict, mode: str) -> None:
     for query in ("spring dredging of the northern channel", "apple pie with cinnamon", "internet outage"):

@@ -67,7 +67,8 @@ class SearchHit:
 EmbedQuery = Callable[[str], Awaitable[QueryVector]]
 
 _COLUMNS = """e.kind, e.source_id, e.parent_id, e.title, e.start, e."end", e.page, e.heading,
-    ts_headline(spek_text_search_config(e.text), e.text, q.any_word, :headline) AS snippet"""
+    ts_headline(spek_text_search_config(e.text), replace(e.text, '**', ''), q.any_word, :headline) AS snippet"""
+# The source's own Markdown bold is dropped from snippets: there, ** marks only the words that matched.
 _SCOPE = "e.user_id = :user_id AND e.kind = ANY(:kinds)"
 # With a notebook: its pages, and the documents, recordings (their transcripts) and notes filed in it.
 _IN_NOTEBOOK = """ AND CASE e.kind
