@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.audio import SUPPORT_CALL, dialogue
+from tests.audio import SUPPORT_CALL, dialogue, speak
 from tests.conftest import Stack, running_stack
 from tests.fake_llm import FakeServer, as_json, fake_openai, user_prompt
 from tests.support import Account, GraphQLClient, embedded, follow, register, transcribed
@@ -107,6 +107,18 @@ def test_a_transcript_becomes_a_note_in_its_language(noted: dict, llm_server: Fa
     assert "Networking" in user_prompt(request)  # her existing tags, offered for reuse
     assert "Speaker 1: How long will it take?" in user_prompt(request)  # turns with speakers as named
     assert request["response_format"]["type"] == "json_schema"
+
+
+def test_a_russian_transcripts_note_has_russian_headings(noted: dict, noted_stack: Stack, tmp_path) -> None:
+    client, erin = noted["client"], noted["erin"]
+    memo = speak("Завтра утром мы проверим сеть и позвоним клиенту.", tmp_path / "memo.wav", voice="ru")
+    recording = transcribed(client, noted_stack, erin.access_token, memo, {"language": "ru", "diarize": False})
+    note_job = client.data(RECORDING, {"id": recording}, erin.access_token)["recording"]["noteJob"]
+    assert follow(noted_stack, erin.access_token, note_job["id"])[-1]["status"] == "COMPLETED"
+    note = client.data(RECORDING, {"id": recording}, erin.access_token)["recording"]["note"]
+    assert note["language"] == "ru"
+    assert "## Главное\n\n- " in note["content"] and "## Решения" in note["content"] and "## Задачи" in note["content"]
+    assert "Key points" not in note["content"]
 
 
 def test_a_note_is_found_by_search_and_edited(noted: dict) -> None:

@@ -21,6 +21,18 @@ LANGUAGES = {
     "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "hi": "Hindi",
 }  # fmt: skip
 
+# The note's section headings in its language (English where there is none yet).
+HEADINGS = {
+    "en": ("Key points", "Decisions", "Action items"),
+    "ru": ("Главное", "Решения", "Задачи"),
+    "uk": ("Головне", "Рішення", "Завдання"),
+    "fr": ("Points clés", "Décisions", "Actions à mener"),
+    "de": ("Kernpunkte", "Entscheidungen", "Aufgaben"),
+    "es": ("Puntos clave", "Decisiones", "Tareas"),
+    "it": ("Punti chiave", "Decisioni", "Azioni da fare"),
+    "pt": ("Pontos-chave", "Decisões", "Tarefas"),
+}
+
 _LIST = {"type": "array", "items": {"type": "string", "maxLength": 200}}
 POINTS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -135,7 +147,7 @@ async def write_note(
     return NoteDraft(
         title=_title(data.get("title"), fallback_title),
         summary=_summary(data.get("summary")),
-        content=_markdown(data),
+        content=_markdown(data, language),
         tags=_tags(_strings(data, "tags", 10), known_tags),
     )
 
@@ -151,11 +163,12 @@ def _summary(value: object) -> str:
     return " ".join(sentences[:3])
 
 
-def _markdown(data: dict[str, Any]) -> str:
+def _markdown(data: dict[str, Any], language: str) -> str:
+    points, decisions, actions = HEADINGS.get(language, HEADINGS["en"])
     sections = [
-        ("Key points", [f"- {p}" for p in _strings(data, "key_points", 8)]),
-        ("Decisions", [f"- {d}" for d in _strings(data, "decisions", 5)]),
-        ("Action items", [f"- [ ] {a}" for a in _strings(data, "action_items", 5)]),
+        (points, [f"- {p}" for p in _strings(data, "key_points", 8)]),
+        (decisions, [f"- {d}" for d in _strings(data, "decisions", 5)]),
+        (actions, [f"- [ ] {a}" for a in _strings(data, "action_items", 5)]),
     ]
     return "\n\n".join(f"## {heading}\n\n" + "\n".join(lines) for heading, lines in sections if lines)
 
