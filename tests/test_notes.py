@@ -110,7 +110,8 @@ def test_a_transcript_becomes_a_note_in_its_language(noted: dict, llm_server: Fa
 
 
 def test_a_russian_transcripts_note_has_russian_headings(noted: dict, noted_stack: Stack, tmp_path) -> None:
-    client, erin = noted["client"], noted["erin"]
+    client = noted["client"]
+    erin = register(client)  # another account: this note must not show up in the other tests' searches
     memo = speak("Завтра утром мы проверим сеть и позвоним клиенту.", tmp_path / "memo.wav", voice="ru")
     recording = transcribed(client, noted_stack, erin.access_token, memo, {"language": "ru", "diarize": False})
     note_job = client.data(RECORDING, {"id": recording}, erin.access_token)["recording"]["noteJob"]
