@@ -14,11 +14,15 @@ _loading = threading.Lock()
 
 
 def load_once(ctx: dict[str, Any], key: str, load: Callable[[], T]) -> T:
-    """`ctx[key]`, loaded by `load()` the first time."""
+    """The worker's model `key`, loaded by `load()` the first time. Kept in `ctx["models"]`, the dict the
+    worker puts in its context at start-up: ARQ runs each job with a shallow copy of that context
+    (`{**worker.ctx, "job_id": …}`), so a model stored on the job's own copy would be loaded again by
+    every job."""
+    models: dict[str, Any] = ctx["models"]
     with _loading:
-        if key not in ctx:
-            ctx[key] = load()
-        model: T = ctx[key]
+        if key not in models:
+            models[key] = load()
+        model: T = models[key]
         return model
 
 

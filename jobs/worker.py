@@ -47,6 +47,7 @@ def create_worker(settings: Settings, chat: bool = False) -> Worker:
         ctx["engine"] = create_engine(database_url)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         ctx["storage"] = storage
+        ctx["models"] = {}  # see jobs.models.load_once
         log.info("worker.started", queue=queue_name(settings, chat))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -68,7 +69,8 @@ def create_worker(settings: Settings, chat: bool = False) -> Worker:
         else [
             cron(purge_expired_refresh_tokens, minute=17, run_at_startup=True),
             cron(index_everyone, second=40),  # every minute
-            cron(requeue_lost_jobs, second=10, run_at_startup=True),  # every minute, and when a worker starts
+            # Every 15 s, and when a worker starts: a job Redis lost waits at most GRACE_SECONDS + 15 s.
+            cron(requeue_lost_jobs, second={10, 25, 40, 55}, run_at_startup=True),
             cron(expire_old_audio, minute=set(range(0, 60, 5)), second=20, run_at_startup=True),
         ],
         on_startup=on_startup,

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spek import audit
 from spek.accounts.models import User
-from spek.accounts.passwords import verify_password
+from spek.accounts.passwords import verify_password_in_thread
 from spek.documents.models import Document
 from spek.errors import Unauthenticated
 from spek.jobs import service as jobs
@@ -21,7 +21,7 @@ async def delete_account(
 ) -> bool:
     """An account with a password needs it again (a stolen access token alone cannot delete an account); a
     device account has none."""
-    if user.password_hash is not None and not verify_password(user.password_hash, password or ""):
+    if user.password_hash is not None and not await verify_password_in_thread(user.password_hash, password or ""):
         raise Unauthenticated("That password is not this account's: the account was not deleted.")
     unfinished = select(Job).where(Job.user_id == user.id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
     for job in list((await session.execute(unfinished)).scalars()):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spek import audit
 from spek.accounts.models import RefreshToken, User
-from spek.accounts.passwords import hash_password, verify_password
+from spek.accounts.passwords import hash_password_in_thread, verify_password_in_thread
 from spek.accounts.tokens import AccessTokens, hash_refresh_token, new_refresh_token
 from spek.errors import BadUserInput, Conflict, Unauthenticated
 
@@ -84,7 +84,8 @@ async def register(
 ) -> AuthResult:
     email = normalize_email(email)
     _check_password(password)
-    user = User(email=email, password_hash=hash_password(password), display_name=_clean_display_name(display_name))
+    password_hash = await hash_password_in_thread(password)
+    user = User(email=email, password_hash=password_hash, display_name=_clean_display_name(display_name))
     session.add(user)
     try:
         await session.flush()
@@ -102,7 +103,7 @@ async def login(session: AsyncSession, policy: TokenPolicy, email: str, password
         email = ""
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none() if email else None
     # Always verify a hash, so an unknown email costs the same time as a wrong password.
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    if not await verify_password_in_thread(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated(BAD_CREDENTIALS)
     audit.record(session, user.id, "user.login", "user", user.id)
     return await _start_session(session, policy, user, uuid.uuid4())

@@ -24,7 +24,20 @@ FUNCTIONS = {
     "chat": JobFunction.ANSWER_MESSAGE,
 }
 # Younger jobs may be between their row's commit and their enqueue: leave them be.
-GRACE_SECONDS = 60
+GRACE_SECONDS = 15
+
+
+async def is_lost(queue: ArqRedis, job: Job, grace_seconds: float = GRACE_SECONDS) -> bool:
+    """Unfinished, past the grace period, and neither waiting in the queue nor held by a worker's lease."""
+    if job.status.is_terminal or job.created_at >= utcnow() - timedelta(seconds=grace_seconds):
+        return False
+    return not await queue.exists(job_key_prefix + str(job.id), in_progress_key_prefix + str(job.id))
+
+
+async def requeue(queue: ArqRedis, job: Job) -> None:
+    await queue.delete(result_key_prefix + str(job.id))  # a stale result would refuse the same job id
+    await enqueue(queue, FUNCTIONS[job.kind], job.id)
+    log.warning("job.requeued", job_id=str(job.id), kind=job.kind, status=job.status.value)
 
 
 async def requeue_lost(session: AsyncSession, queue: ArqRedis, grace_seconds: float = GRACE_SECONDS) -> int:
@@ -33,11 +46,7 @@ async def requeue_lost(session: AsyncSession, queue: ArqRedis, grace_seconds: fl
     unfinished = select(Job).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]), Job.created_at < cutoff)
     requeued = 0
     for job in (await session.execute(unfinished)).scalars():
-        function = FUNCTIONS.get(job.kind)
-        if function is None or await queue.exists(job_key_prefix + str(job.id), in_progress_key_prefix + str(job.id)):
-            continue
-        await queue.delete(result_key_prefix + str(job.id))  # a stale result would refuse the same job id
-        await enqueue(queue, function, job.id)
-        log.warning("job.requeued", job_id=str(job.id), kind=job.kind, status=job.status.value)
-        requeued += 1
+        if job.kind in FUNCTIONS and await is_lost(queue, job, grace_seconds):
+            await requeue(queue, job)
+            requeued += 1
     return requeued

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from spek import audit
 from spek.accounts.models import User
 from spek.errors import BadUserInput, Conflict, NotFound, PayloadTooLarge, UnsupportedMedia
+from spek.jobs import reconcile
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
 from spek.jobs.queue import JobFunction, enqueue
@@ -198,14 +199,21 @@ async def _enqueue(session: AsyncSession, queue: ArqRedis, job: Job) -> None:
 
 
 async def retry_recording(session: AsyncSession, queue: ArqRedis, user: User, recording_id: uuid.UUID) -> Recording:
-    """Transcribe again, as a new job, a recording whose last run failed or was cancelled."""
+    """Transcribe again, as a new job, a recording whose last run failed or was cancelled; a job the queue
+    has lost (no queue entry, no worker) is put back in the queue at once instead."""
     recording = await get_recording(session, user, recording_id)
     if recording.audio_expired_at is not None:
         raise BadUserInput(f"{AUDIO_EXPIRED} There is nothing to transcribe again.")
-    if recording.job is not None and recording.job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-        raise Conflict(
-            f"Only a failed or cancelled recording can be retried; this one is {recording.job.status.value}."
-        )
+    if recording.job is not None and not recording.job.status.is_terminal:
+        if not await reconcile.is_lost(queue, recording.job):
+            raise Conflict(
+                f"This recording's job is {recording.job.status.value} and in the queue or with a worker; "
+                "cancel it first to start over."
+            )
+        await reconcile.requeue(queue, recording.job)
+        return recording
+    if recording.job is not None and recording.job.status is JobStatus.COMPLETED:
+        raise Conflict("Only a failed or cancelled recording can be retried; this one is COMPLETED.")
     await transcripts.delete_transcript_of(session, recording.id)
     job = await jobs.create_job(session, user, "transcription")
     recording.job_id = job.id
