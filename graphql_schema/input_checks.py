@@ -73,7 +73,11 @@ class _FindUnstorableLiteral(Visitor):
         return None
 
 
-def _literal_problem(document: DocumentNode) -> str | None:
+def _literal_problem(document: DocumentNode, query: str | None) -> str | None:
+    # A literal can only hold such a character if the query text has it, or a \u escape that writes one:
+    # most queries need no walk over their document.
+    if query is not None and "\\u" not in query and _UNSTORABLE.search(query) is None:
+        return None
     finder = _FindUnstorableLiteral()
     visit(document, finder)
     return finder.problem
@@ -82,7 +86,7 @@ def _literal_problem(document: DocumentNode) -> str | None:
 class InputChecks(SchemaExtension):
     """Refuses, as BAD_USER_INPUT, text no column can store anywhere in the variables or the document's
     literals, and a document of several operations that does not say which to run (Strawberry would run
-    the first). Placed after ValidationCache: an error here replaces validation's empty list."""
+    the first). Placed after CachedDocuments (schema.py): an error here replaces validation's empty list."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -97,6 +101,6 @@ class InputChecks(SchemaExtension):
                         nodes=operations,
                     )
                 ]
-            elif problem := _variable_problem(context.variables or {}) or _literal_problem(document):
+            elif problem := _variable_problem(context.variables or {}) or _literal_problem(document, context.query):
                 context.pre_execution_errors = [GraphQLError(f"{problem}, which text cannot hold.")]
         yield

@@ -21,19 +21,9 @@ CHILD_STOP_TIMEOUT_SECONDS = 30
 
 
 def serve(settings: Settings) -> None:
-    import uvicorn
+    from spek.web.serving import serve as serve_api
 
-    from spek.web.app import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        ws="websockets-sansio",
-        # uvicorn would believe X-Forwarded-For from 127.0.0.1; SPEK_TRUSTED_PROXIES decides instead.
-        proxy_headers=False,
-    )
+    serve_api(settings)  # SPEK_API_WORKERS processes on SPEK_HOST:SPEK_PORT
 
 
 def worker(settings: Settings, chat: bool) -> None:
@@ -140,7 +130,7 @@ def up(settings: Settings) -> None:
             )
 
         watched.update({name: ChildProcess(command, spawn) for name, command in CHILDREN.items()})
-        supervisor = Supervisor(watched)
+        supervisor = Supervisor(watched, settings.restart_limit, settings.restart_window_seconds)
         supervisor.start_all()
         base = f"http://{settings.host}:{settings.port}"
         print(

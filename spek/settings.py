@@ -1,5 +1,6 @@
 """Every setting Spek reads, in one place, from the environment (or a `.env` file)."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
     # Where clients reach the API (scheme, host, optional path): every link Spek gives out starts with it,
     # never with the request's Host header. Unset: http://<SPEK_HOST>:<SPEK_PORT>.
     public_url: str | None = Field(None, validation_alias="SPEK_PUBLIC_URL")
+    # API processes `spek serve` runs on its one port (uvicorn workers); unset: one per core.
+    api_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, validation_alias="SPEK_API_WORKERS")
 
     # Unset: generated once and kept in `<data dir>/jwt-secret`.
     jwt_secret: str | None = Field(None, validation_alias="SPEK_JWT_SECRET")
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     # Runs of one job before it fails for good (transient failures and killed workers count).
     job_max_attempts: int = Field(3, validation_alias="SPEK_JOB_MAX_ATTEMPTS")
     job_retry_backoff_seconds: float = Field(10, validation_alias="SPEK_JOB_RETRY_BACKOFF_SECONDS")
+    # `spek up` restarts a child or embedded server that ends; this many ends within the window stop it all.
+    restart_limit: int = Field(5, ge=1, validation_alias="SPEK_RESTART_LIMIT")
+    restart_window_seconds: float = Field(120, gt=0, validation_alias="SPEK_RESTART_WINDOW_SECONDS")
 
     max_upload_mb: int = Field(200, validation_alias="SPEK_MAX_UPLOAD_MB")
     max_document_mb: int = Field(100, validation_alias="SPEK_MAX_DOCUMENT_MB")
@@ -103,6 +109,7 @@ class Settings(BaseSettings):
     rate_global: str = Field("20000/minute", validation_alias="SPEK_RATE_GLOBAL")
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.
     trusted_proxies: str = Field("", validation_alias="SPEK_TRUSTED_PROXIES")
+
 
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")

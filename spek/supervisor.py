@@ -12,8 +12,6 @@ import structlog
 log = structlog.get_logger("spek.up")
 
 RESTART_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
-CRASH_WINDOW_SECONDS = 120.0
-MAX_CRASHES = 5  # exits of one child within the window: it will not come up, so stop
 
 
 class Supervised(Protocol):
@@ -74,8 +72,16 @@ class GaveUp(Exception):
 
 
 class Supervisor:
-    def __init__(self, watched: dict[str, Supervised], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        watched: dict[str, Supervised],
+        limit: int = 5,
+        window_seconds: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`limit` ends of one within `window_seconds`: it will not stay up, so stop everything."""
         self._watched = [_Watch(name, what) for name, what in watched.items()]
+        self._limit, self._window = limit, window_seconds
         self._clock = clock
 
     def start_all(self) -> None:
@@ -85,7 +91,7 @@ class Supervisor:
                 watch.what.start()
 
     def check(self) -> None:
-        """Start again what is due; note what ended. GaveUp when one ended MAX_CRASHES times lately."""
+        """Start again what is due; note what ended. GaveUp when one ended `limit` times lately."""
         for watch in self._watched:
             now = self._clock()
             if watch.restart_at is not None:
@@ -103,10 +109,10 @@ class Supervisor:
                 self._ended(watch, now, ended)
 
     def _ended(self, watch: _Watch, now: float, how: str) -> None:
-        watch.exits = [t for t in watch.exits if now - t < CRASH_WINDOW_SECONDS] + [now]
-        if len(watch.exits) >= MAX_CRASHES:
+        watch.exits = [t for t in watch.exits if now - t < self._window] + [now]
+        if len(watch.exits) >= self._limit:
             raise GaveUp(
-                f"the {watch.name} exited {len(watch.exits)} times within {CRASH_WINDOW_SECONDS:.0f} s "
+                f"the {watch.name} exited {len(watch.exits)} times within {self._window:.0f} s "
                 f"(last: {how}); see the log above for why"
             )
         delay = RESTART_BACKOFF_SECONDS[min(len(watch.exits), len(RESTART_BACKOFF_SECONDS)) - 1]

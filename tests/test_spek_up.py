@@ -116,7 +116,7 @@ def test_a_child_that_dies_is_started_again(tmp_path: Path) -> None:
 def test_a_child_that_keeps_exiting_stops_everything_saying_why() -> None:
     now = [0.0]
     flaky = ChildProcess([sys.executable, "-c", "raise SystemExit(3)"], subprocess.Popen)
-    supervisor = Supervisor({"flaky": flaky}, lambda: now[0])
+    supervisor = Supervisor({"flaky": flaky}, clock=lambda: now[0])
     supervisor.start_all()
     with pytest.raises(GaveUp, match=r"the flaky exited 5 times within 120 s \(last: exit code 3\)"):
         for _ in range(200):

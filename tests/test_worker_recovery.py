@@ -4,6 +4,7 @@ Each test runs its own API and workers on a queue of its own (the session's work
 jobs), against the session's real PostgreSQL and Redis.
 """
 
+import re
 import select
 import signal
 import socket
@@ -142,6 +143,28 @@ def test_a_job_the_queue_lost_is_queued_again_and_never_run_twice(stack, queue: 
     assert not lost.exists(job_key_prefix + job_id)
 
 
+RETRY = "mutation($id: ID!) { retryRecording(id: $id) { id job { id status } } }"
+
+
+def test_retry_recording_puts_a_stuck_job_back_in_the_queue(stack, queue: Queue, tmp_path: Path) -> None:
+    account = register(queue.client)
+    memo = speak("The queue lost this job and the retry found it.", tmp_path / "memo.wav")
+    recording = upload(queue.client, account.access_token, memo, {"language": "en"})["data"]["uploadRecording"]
+    job_id = recording["job"]["id"]
+    # Waiting in the queue (no worker yet): a retry would start a second run, so it is refused.
+    assert queue.client.error_code(RETRY, {"id": recording["id"]}, account.access_token) == "CONFLICT"
+
+    lost = redis.Redis.from_url(stack.redis_url)
+    assert lost.delete(job_key_prefix + job_id) == 1 and lost.zrem(queue.env["SPEK_QUEUE_NAME"], job_id) == 1
+    sql(stack.database_url, "UPDATE jobs SET created_at = now() - interval '5 minutes' WHERE id = :id", id=job_id)
+    retried = queue.client.data(RETRY, {"id": recording["id"]}, account.access_token)["retryRecording"]
+    assert retried["job"] == {"id": job_id, "status": "QUEUED"}  # the same job, queued again at once
+    assert lost.zscore(queue.env["SPEK_QUEUE_NAME"], job_id) is not None
+
+    queue.start_worker()
+    assert _wait_for_job(stack, job_id, lambda row: row[0] == "COMPLETED", timeout=120)[3] == 1
+
+
 def test_sigterm_hands_the_job_back_and_another_worker_finishes_it(stack, queue: Queue, call: Path) -> None:
     account = register(queue.client)
     recording, first = _start_transcribing(stack, queue, account, call)
@@ -234,6 +257,11 @@ def test_a_transient_storage_outage_is_retried_with_backoff(stack, s3_endpoint: 
         assert "trying again in 2 s (attempt 2 of 3)" in retry["message"]
         done = client.data(RECORDING, {"id": recording["id"]}, account.access_token)["recording"]
         assert done["job"]["attempts"] == 2 and "storage" in done["transcript"]["text"].lower()
+        metrics = client.http.get("/metrics").text  # the workers' counts, read by the API from Redis
+        assert re.search(r'spek_job_retries_total\{kind="recording"\} [1-9]', metrics)
+        assert re.search(
+            r'spek_job_attempt_duration_seconds_count\{kind="recording",outcome="retried"\} [1-9]', metrics
+        )
     finally:
         proxy.down()
         for process in processes:

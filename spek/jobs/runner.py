@@ -10,6 +10,7 @@ back to the queue (not counted as an attempt); a transient failure is retried wi
 import asyncio
 import threading
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -18,11 +19,15 @@ import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from spek.jobs import metrics
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
 from spek.jobs.retries import RetryLater, WorkerStopping, backoff_seconds, is_transient
 
 log = structlog.get_logger("spek.jobs")
+
+# The clock of each attempt running in this worker, for its stages' timings.
+_clocks: weakref.WeakKeyDictionary[Job, metrics.AttemptClock] = weakref.WeakKeyDictionary()
 
 
 class Cancelled(Exception):
@@ -55,6 +60,8 @@ async def stop_if_asked(tools: RunnerTools, job: Job) -> None:
 async def begin_stage(tools: RunnerTools, session: AsyncSession, job: Job, stage: str, progress: float) -> None:
     """Start a stage of the work: stop first if asked to, then tell subscribers."""
     await stop_if_asked(tools, job)
+    if (clock := _clocks.get(job)) is not None:
+        clock.stage(stage)
     # The status is written once: a later write could undo a cancel that came in meanwhile.
     status = None if job.status is JobStatus.RUNNING else JobStatus.RUNNING
     await jobs.report(session, tools.redis, job, status=status, stage=stage, progress=progress)
@@ -87,13 +94,19 @@ async def run_job(
             if failed is not None:
                 await failed(session, job)
             return
+        clock = _clocks[job] = metrics.AttemptClock(job.kind)
+        outcome = "failed"
         try:
             await work(session, job)
+            outcome = job.status.value.lower()
         except Cancelled:
+            outcome = "cancelled"
             log.info("job.cancelled", job_id=str(job_id))
         except (WorkerStopping, asyncio.CancelledError):
             if not tools.stopping.is_set():
+                outcome = "cancelled"
                 raise  # the user's cancelJob: ARQ aborted the task, the job is CANCELLED already
+            outcome = "handed_back"
             with anyio.CancelScope(shield=True):
                 await _hand_back(tools, session, job_id)
             raise
@@ -101,6 +114,7 @@ async def run_job(
             await session.rollback()
             job = await session.get_one(Job, job_id)
             if is_transient(e) and job.attempts < tools.max_attempts:
+                outcome = "retried"
                 delay = backoff_seconds(job.attempts, tools.retry_backoff_seconds)
                 log.warning("job.retrying", job_id=str(job_id), attempt=job.attempts, delay=delay, error=repr(e))
                 await jobs.report(
@@ -111,6 +125,7 @@ async def run_job(
                     message=f"{_describe(e)}; trying again in {delay:.0f} s "
                     f"(attempt {job.attempts + 1} of {tools.max_attempts})",
                 )
+                await metrics.record_retry(tools.redis, job.kind)
                 raise RetryLater(delay) from e
             log.exception("job.failed", job_id=str(job_id))
             await jobs.report(
@@ -118,6 +133,13 @@ async def run_job(
             )
             if failed is not None:
                 await failed(session, job)
+        finally:
+            observations = clock.observations(outcome)
+            log.info(
+                "job.attempt_ended", job_id=str(job_id), kind=job.kind, outcome=outcome, seconds=observations[0][2]
+            )
+            with anyio.CancelScope(shield=True):
+                await metrics.record(tools.redis, observations)
 
 
 async def _hand_back(tools: RunnerTools, session: AsyncSession, job_id: uuid.UUID) -> None:

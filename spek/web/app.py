@@ -10,7 +10,9 @@ from typing import Any
 import structlog
 from arq import create_pool
 from arq.connections import RedisSettings
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,10 +26,11 @@ from graphql_schema.view import SpekGraphQL
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
+from spek.jobs import metrics as job_metrics
 from spek.jobs import service as jobs
 from spek.jobs.queue import queue_name
 from spek.links import SignedLinks
-from spek.metrics import JOBS, QUEUE_DEPTH
+from spek.metrics import jobs_family, queue_depth_family
 from spek.ratelimits import RateLimits
 from spek.search.query_embedder import QueryEmbedder
 from spek.settings import Settings
@@ -35,6 +38,7 @@ from spek.storage import create_storage
 from spek.web import downloads
 from spek.web.health import healthz, readyz
 from spek.web.services import Services
+from spek.web.serving import process_exited, process_metrics
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 log = structlog.get_logger("spek.api")
@@ -74,6 +78,16 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+class ReadAlready(Collector):
+    """Metric families read (asynchronously) before the scrape renders them."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> list[Metric]:
+        return self.families
+
+
 class WebApp(StaticFiles):
     """The web app's files, revalidated on every load so an upgrade never runs stale modules."""
 
@@ -91,13 +105,22 @@ async def metrics(request: Request) -> Response:
         if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
             return Response("/metrics needs Authorization: Bearer <SPEK_METRICS_TOKEN>\n", status_code=401)
     async with services.sessionmaker() as session:
-        JOBS.clear()
-        for kind, status, count in await jobs.counts(session):
-            JOBS.labels(kind, status.value).set(count)
+        job_counts = [(kind, status.value, count) for kind, status, count in await jobs.counts(session)]
+    depths = []
     for chat in (False, True):
         name = queue_name(services.settings, chat)
-        QUEUE_DEPTH.labels(name).set(await services.redis.zcard(name))
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        depths.append((name, await services.redis.zcard(name)))
+    # Built per scrape: this API's own metrics (every API process's, added up), then what is read now from
+    # the database and Redis (the same for every process and replica, so never added up). Another source
+    # read at scrape time: one more collector here.
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in (
+        process_metrics(),
+        ReadAlready([jobs_family(job_counts), queue_depth_family(depths)]),
+        ReadAlready(await job_metrics.read(services.redis)),
+    ):
+        registry.register(collector)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -111,7 +134,10 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(database_url)
+        # Every connection an API process may use is kept open once opened: no overflow connections, opened
+        # and closed again under load. At most 30 a process (as before), 60 across the processes, 10 at least.
+        pool_size = min(30, max(10, 60 // settings.api_workers))
+        engine = create_engine(database_url, pool_size=pool_size, max_overflow=0)
         redis = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=settings.queue_name)
         app.state.services = Services(
             settings=settings,
@@ -133,6 +159,7 @@ def create_app(settings: Settings) -> Starlette:
             await redis.aclose()
             await engine.dispose()
             await storage.close()
+            process_exited()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

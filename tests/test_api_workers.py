@@ -1,0 +1,84 @@
+"""`spek serve` with several API processes (SPEK_API_WORKERS): one port, one /metrics that adds them all up."""
+
+import re
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psutil
+
+from spek.embedded import wait_for_exit
+from spek.web.serving import metrics_dir
+from tests.support import free_port, poll_http, spek_process
+
+TYPENAME = 'spek_graphql_requests_total{operation="__typename",type="query"}'
+
+
+def _answering_pids(folder: Path) -> set[str]:
+    """The API processes that have counted a request (each keeps its counters in its own file)."""
+    return {path.stem.removeprefix("counter_") for path in folder.glob("counter_*.db")}
+
+
+def test_metrics_add_up_over_every_api_process(stack) -> None:
+    port = free_port()
+    api = spek_process("serve", {**stack.env, "SPEK_PORT": str(port), "SPEK_API_WORKERS": "2"})
+    base_url = f"http://127.0.0.1:{port}"
+    folder = metrics_dir(stack.data_dir, api.pid)
+    try:
+        poll_http(f"{base_url}/healthz", lambda r: r.status_code == 200, api)
+        workers = psutil.Process(api.pid).children()
+        # Several fresh connections at once, until both processes have answered some.
+        sent = 0
+
+        def ask(_: int) -> None:
+            answer = httpx.post(f"{base_url}/graphql", json={"query": "{ __typename }"}, timeout=30)
+            assert answer.json() == {"data": {"__typename": "Query"}}
+
+        with ThreadPoolExecutor(8) as pool:
+            while len(_answering_pids(folder)) < 2 and sent < 800:
+                list(pool.map(ask, range(8)))
+                sent += 8
+        assert len(_answering_pids(folder)) == 2, "one process answered every request"
+
+        text = httpx.get(f"{base_url}/metrics").text
+        assert f"{TYPENAME} {float(sent)}" in text, re.findall(rf"{re.escape(TYPENAME)} .*", text)
+        # Read from Redis and the database at the scrape: reported once, not once per process.
+        samples = [line.rsplit(" ", 1)[0] for line in text.splitlines() if line and not line.startswith("#")]
+        assert samples.count('spek_queue_depth{queue="spek:queue"}') == 1
+        assert len(samples) == len(set(samples))
+    finally:
+        api.terminate()
+        wait_for_exit(api, 30)
+    assert api.returncode == 0
+    assert not folder.exists()  # the metric files go with the processes
+    _all_exit(workers)
+
+
+def test_api_processes_stop_with_a_killed_supervisor(stack) -> None:
+    """Killed outright, `spek serve` leaves no API process holding the port."""
+    port = free_port()
+    api = spek_process("serve", {**stack.env, "SPEK_PORT": str(port), "SPEK_API_WORKERS": "2"})
+    try:
+        poll_http(f"http://127.0.0.1:{port}/healthz", lambda r: r.status_code == 200, api)
+        workers = psutil.Process(api.pid).children()
+        assert len([w for w in workers if "spawn_main" in " ".join(w.cmdline())]) == 2
+    finally:
+        api.send_signal(signal.SIGKILL)
+        api.wait(10)
+    _all_exit(workers)
+
+
+def _all_exit(processes: list[psutil.Process]) -> None:
+    deadline = time.monotonic() + 20
+    while any(_running(process) for process in processes):
+        assert time.monotonic() < deadline, "an API process outlived its supervisor"
+        time.sleep(0.2)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
