@@ -60,7 +60,9 @@ def test_metrics_report_jobs_and_queues(client: GraphQLClient, alice: Account, s
     assert re.search(r'spek_jobs\{kind="document",status="COMPLETED"\} [1-9]', text)
     # How long the workers took, read from Redis at the scrape: per attempt and per stage.
     assert re.search(r'spek_job_attempt_duration_seconds_count\{kind="document",outcome="completed"\} [1-9]', text)
-    assert re.search(r'spek_job_stage_duration_seconds_bucket\{kind="document",le="\+Inf",stage="embedding"\} [1-9]', text)
+    assert re.search(
+        r'spek_job_stage_duration_seconds_bucket\{kind="document",le="\+Inf",stage="embedding"\} [1-9]', text
+    )
     assert 'spek_queue_depth{queue="spek:queue"}' in text and 'spek_queue_depth{queue="spek:queue:chat"}' in text
 
 
