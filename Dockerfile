@@ -21,6 +21,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY spek ./spek
 COPY graphql_schema ./graphql_schema
 COPY jobs ./jobs
+COPY telegram_bot ./telegram_bot
 COPY migrations ./migrations
 COPY static ./static
 COPY api ./api

@@ -21,6 +21,7 @@ from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
 from graphql_schema.notes import NotesMutation, NotesQuery
 from graphql_schema.recordings import RecordingsMutation, RecordingsQuery
 from graphql_schema.search import SearchQuery
+from graphql_schema.telegram import TelegramMutation
 from graphql_schema.transcripts import TranscriptsMutation, TranscriptsQuery
 from graphql_schema.uploads import UPLOAD_SCALAR
 from spek.errors import ErrorCode as ErrorCodeModel
@@ -53,6 +54,7 @@ Mutation = merge_types(
         DocumentsMutation,
         NotesMutation,
         ChatMutation,
+        TelegramMutation,
     ),
 )
 Subscription = merge_types("Subscription", (JobsSubscription, ChatSubscription))

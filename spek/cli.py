@@ -32,6 +32,12 @@ def worker(settings: Settings, chat: bool) -> None:
     create_worker(settings, chat).run()
 
 
+def telegram(settings: Settings) -> None:
+    from telegram_bot.app import run
+
+    run(settings)  # long polling (or, with SPEK_TELEGRAM_WEBHOOK_URL, the webhook registered for the API)
+
+
 def check_worker(settings: Settings, chat: bool) -> None:
     """Exit 0 when some worker on the queue has reported in lately (for container health checks)."""
     import redis
@@ -89,6 +95,13 @@ def _die_with_parent() -> None:
 
 # What `spek up` runs: the API, the worker for recordings, documents and notes, the worker for chat answers.
 CHILDREN = {"serve": ["serve"], "worker": ["worker"], "chat worker": ["worker", "--chat"]}
+# ... and the Telegram bot, when SPEK_TELEGRAM_TOKEN is set.
+TELEGRAM_CHILD = {"telegram bot": ["telegram"]}
+
+
+def child_commands(settings: Settings) -> dict[str, list[str]]:
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token is not None else ""
+    return {**CHILDREN, **(TELEGRAM_CHILD if token else {})}
 
 
 def up(settings: Settings) -> None:
@@ -129,7 +142,7 @@ def up(settings: Settings) -> None:
                 [sys.executable, "-m", "spek", *command], env=env, start_new_session=True, preexec_fn=_die_with_parent
             )
 
-        watched.update({name: ChildProcess(command, spawn) for name, command in CHILDREN.items()})
+        watched.update({name: ChildProcess(command, spawn) for name, command in child_commands(settings).items()})
         supervisor = Supervisor(watched, settings.restart_limit, settings.restart_window_seconds)
         supervisor.start_all()
         base = f"http://{settings.host}:{settings.port}"
@@ -167,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     worker_parser = commands.add_parser("worker", help="run one ARQ worker (needs DATABASE_URL and REDIS_URL)")
     worker_parser.add_argument("--check", action="store_true", help="only check that a worker is alive; exit 1 if not")
     worker_parser.add_argument("--chat", action="store_true", help="the worker for chat answers (its own queue)")
+    commands.add_parser("telegram", help="run the Telegram bot (needs SPEK_TELEGRAM_TOKEN, DATABASE_URL, REDIS_URL)")
     commands.add_parser("reindex", help="embed every search entry again with SPEK_EMBEDDING_MODEL, in the workers")
     migrate_parser = commands.add_parser("migrate", help="apply database migrations (needs DATABASE_URL)")
     migrate_parser.add_argument("revision", nargs="?", default="head")
@@ -180,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command == "worker":
         check_worker(settings, args.chat) if args.check else worker(settings, args.chat)
+    elif args.command == "telegram":
+        telegram(settings)
     elif args.command == "reindex":
         reindex(settings)
     elif args.command == "migrate":

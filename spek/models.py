@@ -10,6 +10,7 @@ from spek.notebooks.models import Notebook, Page, Section, Tag, page_tags
 from spek.notes.models import Note, note_tags
 from spek.recordings.models import Batch, Recording
 from spek.search.models import SearchEntry
+from spek.telegram.models import TelegramAccount
 from spek.transcripts.models import Segment, Transcript
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Segment",
     "Transcript",
     "Tag",
+    "TelegramAccount",
     "User",
     "note_tags",
     "page_tags",

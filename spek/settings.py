@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.
     trusted_proxies: str = Field("", validation_alias="SPEK_TRUSTED_PROXIES")
 
+    # The Telegram bot (`spek telegram`; `spek up` runs it when the token is set). The API URL is the Bot API
+    # server's base: a self-hosted telegram-bot-api lifts the cloud's 20 MB download limit (up to 2 GB).
+    telegram_token: SecretStr | None = Field(None, validation_alias="SPEK_TELEGRAM_TOKEN")
+    telegram_api_url: str = Field("https://api.telegram.org", validation_alias="SPEK_TELEGRAM_API_URL")
+    # Set: Telegram posts updates to <this> (the API's /telegram/webhook) instead of the bot polling.
+    telegram_webhook_url: str | None = Field(None, validation_alias="SPEK_TELEGRAM_WEBHOOK_URL")
+    # How old a Telegram WebApp's initData may be when it signs someone in.
+    telegram_webapp_max_age_seconds: int = Field(24 * 3600, gt=0, validation_alias="SPEK_TELEGRAM_WEBAPP_MAX_AGE")
 
     log_level: str = Field("INFO", validation_alias="SPEK_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="SPEK_LOG_JSON")

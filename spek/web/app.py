@@ -130,6 +130,8 @@ def create_app(settings: Settings) -> Starlette:
     graphql = SpekGraphQL(
         build_schema(settings), max_request_bytes=settings.max_request_bytes, multipart_uploads_enabled=True
     )
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    webhook = bool(token and settings.telegram_webhook_url)
     storage = create_storage(settings)  # here, not in the lifespan: bad storage settings stop start-up at once
 
     @contextlib.asynccontextmanager
@@ -152,10 +154,20 @@ def create_app(settings: Settings) -> Starlette:
             links=SignedLinks(load_signing_secret(settings), settings.signed_url_ttl_seconds),
             query_embedder=QueryEmbedder(settings.embedding_model),
         )
+        app.state.telegram = None
+        if webhook:  # aiogram is imported only where the bot runs
+            from telegram_bot.app import webhook_for
+
+            services = app.state.services
+            app.state.telegram = webhook_for(
+                settings, services.sessionmaker, services.redis, services.storage, services.rate_limits
+            )
         log.info("api.started")
         try:
             yield
         finally:
+            if app.state.telegram is not None:
+                await app.state.telegram.close()
             await redis.aclose()
             await engine.dispose()
             await storage.close()
@@ -173,6 +185,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/files/account/{user_id}", downloads.account_export),
         Mount("/", WebApp(directory=STATIC_DIR, html=True), name="static"),
     ]
+    if webhook:  # Telegram posts updates here (SPEK_TELEGRAM_WEBHOOK_URL), with its secret-token header
+        from telegram_bot.app import webhook_endpoint
+
+        routes.insert(0, Route("/telegram/webhook", webhook_endpoint, methods=["POST"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestIdMiddleware)
     return app

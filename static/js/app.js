@@ -1,7 +1,7 @@
 // The app shell: the header, and which screen shows for the current URL.
 
 import { clearErrors } from './announce.js';
-import { currentUser, onSessionChange, signOut } from './auth.js';
+import { currentUser, onSessionChange, signInFromTelegram, signOut } from './auth.js';
 import { currentRoute, go } from './router.js';
 import { renderAuth } from './views/auth.js';
 import { renderChat } from './views/chat.js';
@@ -65,4 +65,15 @@ window.addEventListener('hashchange', () => {
   // Keyboard and screen reader users start at the new screen, not at the link they left.
   if (!main.contains(document.activeElement)) main.focus();
 });
+// From the Telegram bot's "Open player" (`/?recording=<id>`, opened by Telegram with its initData): sign in as that
+// Telegram user, then show the recording. Anything else (or a refusal) goes on as a plain visit.
+function showTelegramRecording() {
+  const recording = new URLSearchParams(location.search).get('recording');
+  history.replaceState(null, '', `${location.pathname}#/${recording ? `recordings/${encodeURIComponent(recording)}` : ''}`);
+}
+try {
+  await signInFromTelegram(showTelegramRecording);
+} catch {
+  history.replaceState(null, '', `${location.pathname}#/`);
+}
 render();

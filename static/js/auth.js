@@ -10,6 +10,7 @@ const REGISTER = `mutation($email: String!, $password: String!, $displayName: St
 const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { ${PAYLOAD} } }`;
 const REFRESH = `mutation($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { ${PAYLOAD} } }`;
 const LOGOUT = 'mutation($refreshToken: String!) { logout(refreshToken: $refreshToken) }';
+const TELEGRAM = `mutation($initData: String!) { telegramWebAppLogin(initData: $initData) { ${PAYLOAD} } }`;
 
 const listeners = new Set();
 let session = stored();
@@ -77,6 +78,18 @@ export async function signUp(email, password, displayName) {
 export async function signIn(email, password) {
   const data = await graphql(LOGIN, { email, password });
   keep(fromPayload(data.login));
+}
+
+// Opened as a Telegram WebApp (the bot's "Open player"): Telegram puts its signed initData in the URL fragment
+// (tgWebAppData); the server checks the signature with the bot's token and signs that Telegram user in.
+// `beforeSignIn` runs once the server has said yes (to leave Telegram's fragment before the app re-renders).
+export async function signInFromTelegram(beforeSignIn) {
+  const initData = new URLSearchParams(location.hash.slice(1)).get('tgWebAppData');
+  if (!initData) return false;
+  const data = await graphql(TELEGRAM, { initData });
+  beforeSignIn();
+  keep(fromPayload(data.telegramWebAppLogin));
+  return true;
 }
 
 export async function signOut() {
