@@ -193,9 +193,11 @@ def test_diarizer_works_from_the_vad_stage_regions(
         samples.decode(path)
         speech = detect_speech(samples)
         result = campp.CamPlusPlusDiarizer().diarize(samples, SpeakerCount(), speech)
+    # Only where VAD found speech (padded regions may touch, and a turn run on across them).
     assert all(
-        any(r.start <= t.start and t.end <= r.end for r in speech) for t in result
-    )  # only where VAD found speech
+        sum(max(0.0, min(t.end, r.end) - max(t.start, r.start)) for r in speech) >= t.end - t.start - 1e-6
+        for t in result
+    )
     spoken = [next(t.speaker for t in result if t.start <= (start + end) / 2 <= t.end + 0.3) for start, end, _ in turns]
     assert spoken == [0, 1] * 4, spoken
 

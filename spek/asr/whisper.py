@@ -5,7 +5,10 @@ own, so what sits in memory (samples, log-mel features) is bounded by the chunk 
 """
 
 import enum
-from collections.abc import Callable, Iterator
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,22 +24,43 @@ from spek.media import SAMPLE_RATE
 
 # Decoding per quality setting. Every setting: word timestamps, and no conditioning on previous text,
 # which is what lets Whisper loop on music or silence. No VAD inside faster-whisper: the VAD stage
-# found the speech already.
+# found the speech already. A decoding that looks like a loop (compression ratio over 2.4) or like
+# guessing (log-probability under -1) is tried again at higher temperatures; faster-whisper's own
+# no-speech skip is off: inside that retry loop it gives up on a window as soon as one hot decoding
+# looks like silence, and drops 30 s of speech with it (a sentence said four times in a row looks like
+# a loop at first). The same rule is applied afterwards to the decoding kept (`_speech_in`).
 COMMON_OPTIONS: dict[str, Any] = {
     "word_timestamps": True,
     "vad_filter": False,
     "condition_on_previous_text": False,
-    "compression_ratio_threshold": 2.4,
-    "no_speech_threshold": 0.6,
+    "compression_ratio_threshold": 2.4,  # LOOP_RATIO
+    "log_prob_threshold": -1.0,
+    "no_speech_threshold": None,
 }
+# Whisper's no-speech rule, applied to each window's kept decoding: no speech is likely and the text
+# was a guess.
+NO_SPEECH_PROBABILITY = 0.6
 # When the first 30 s of speech leave the language unsure (< 0.5), look at up to 4 windows of it.
 LANGUAGE_DETECTION_WINDOWS = 4
 LANGUAGE_DETECTION_THRESHOLD = 0.5
 WINDOW_SECONDS = 30
-# The VAD stage's tight regions (0.1 s padding) joined and padded into faster-whisper's own default
+# The VAD stage's tight regions (0.25 s padding) joined and padded into faster-whisper's own default
 # view of speech: pauses under 2 s do not split, 0.4 s of padding.
-JOIN_PAUSES_UNDER = 1.8
-PAD_SECONDS = 0.3
+JOIN_PAUSES_UNDER = 1.5
+PAD_SECONDS = 0.15
+# Loops Whisper falls into on music or noise (see _speech_in): text that compresses better than this
+# (Whisper's own measure) repeats itself; text shorter than LOOP_MIN_CHARACTERS never counts as that;
+# a phrase of fewer words than LOOP_MIN_WORDS said LOOP_MIN_REPEATS times in one window is a loop.
+# Speech (the VAD stage's) that no word came out for, UNHEARD_SECONDS or more of it, is decoded again
+# SECOND_LOOK_SECONDS of speech at a time.
+LOOP_RATIO = 2.4
+LOOP_MIN_CHARACTERS = 20
+LOOP_MIN_WORDS = 4
+LOOP_MIN_REPEATS = 3
+SECOND_LOOK_SECONDS = 10.0
+UNHEARD_SECONDS = 1.0
+RANDOM_SEED = 0
+WORD_MARGIN_SECONDS = 0.5
 
 
 class Quality(enum.StrEnum):
@@ -121,10 +145,16 @@ class WhisperTranscriber:
         total = sum(c.speech_seconds for c in chunks)
         done = 0.0
         segments: list[TranscribedSegment] = []
+        reached = [0.0]  # the fraction reported last
+
+        def tick() -> None:
+            on_progress(reached[0])  # between segments too: a cancelled job stops at the next one
+
         for chunk in chunks:
-            for segment in self._transcribe_chunk(audio, chunk, language, quality):
+            for segment in self._transcribe_chunk(audio, chunk, language, quality, speech, tick):
                 segments.append(segment)
-                on_progress(min(1.0, (done + chunk.speech_before(segment.end)) / total))
+                reached[0] = max(reached[0], min(1.0, (done + chunk.speech_before(segment.end)) / total))
+                on_progress(reached[0])
             done += chunk.speech_seconds
         on_progress(1.0)
         return Transcription(language, probability, duration, self.model_name, segments)
@@ -150,25 +180,154 @@ class WhisperTranscriber:
         return language, probability
 
     def _transcribe_chunk(
-        self, audio: Audio, chunk: Chunk, language: str, quality: Quality
+        self,
+        audio: Audio,
+        chunk: Chunk,
+        language: str,
+        quality: Quality,
+        speech: list[SpeechRegion],
+        tick: Callable[[], None],
     ) -> Iterator[TranscribedSegment]:
-        from faster_whisper.transcribe import restore_speech_timestamps
+        """The chunk's speech decoded; then any of the VAD stage's `speech` that no word came out for
+        is decoded again on its own, a few seconds at a time (a second look). Whisper skips speech in
+        a window now and then: a sentence said again, a window its no-speech or loop checks give up
+        on. Decoded alone, what is really said comes out; a loop on music or noise loops again and is
+        dropped again. Segments come out in time order, window by window.
+        """
+        heard_until = chunk.regions[0].start
+        for window in self._decode(audio, chunk.regions, language, quality, tick):
+            kept = _speech_in(window)
+            until = max([window[-1].end, *(s.end for s in kept)])
+            yield from self._with_second_look(audio, kept, speech, heard_until, until, language, quality, tick)
+            heard_until = until
+        end = chunk.regions[-1].end
+        yield from self._with_second_look(audio, [], speech, heard_until, end, language, quality, tick)
 
-        stamps = [{"start": int(r.start * SAMPLE_RATE), "end": int(r.end * SAMPLE_RATE)} for r in chunk.regions]
-        speech = np.concatenate([np.asarray(audio[s["start"] : s["end"]], dtype=np.float32) for s in stamps])
-        raw, _ = self._model.transcribe(speech, language=language, **COMMON_OPTIONS, **QUALITY_OPTIONS[quality])
-        # Times within the joined speech back to file time (the stamps are in file samples).
-        for segment in restore_speech_timestamps(raw, stamps, SAMPLE_RATE):
-            if not segment.text.strip() or segment.compression_ratio > COMMON_OPTIONS["compression_ratio_threshold"]:
-                # Text that compresses that well is one phrase over and over: a loop on music or
-                # noise. Temperature fallback usually avoids it; greedy FAST has no fallback.
-                continue
+    def _with_second_look(
+        self,
+        audio: Audio,
+        kept: list[Any],
+        speech: list[SpeechRegion],
+        start: float,
+        end: float,
+        language: str,
+        quality: Quality,
+        tick: Callable[[], None],
+    ) -> Iterator[TranscribedSegment]:
+        """`kept` and what a second look finds in the speech between start and end that no word covers."""
+        unheard = _unheard(speech, [w for s in kept for w in s.words or []], start, end)
+        found = [
+            segment
+            for piece in plan_chunks(unheard, SECOND_LOOK_SECONDS)
+            for again in self._decode(audio, piece.regions, language, quality, tick)
+            for segment in _speech_in(again)
+        ]
+        for segment in sorted(kept + found, key=lambda s: s.start):
             words = [
                 Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
                 for w in segment.words or []
                 if w.word.strip()
             ]
             yield TranscribedSegment(float(segment.start), float(segment.end), segment.text.strip(), words)
+
+    def _decode(
+        self, audio: Audio, regions: list[SpeechRegion], language: str, quality: Quality, tick: Callable[[], None]
+    ) -> Iterator[list]:
+        """The regions' speech joined and decoded; faster-whisper's segments in file time, window by window
+        (`tick` called as each segment is decoded)."""
+        import ctranslate2
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        stamps = [{"start": int(r.start * SAMPLE_RATE), "end": int(r.end * SAMPLE_RATE)} for r in regions]
+        stamps = [s for s in stamps if s["end"] > s["start"]]
+        if not stamps:
+            return
+        joined = np.concatenate([np.asarray(audio[s["start"] : s["end"]], dtype=np.float32) for s in stamps])
+        # The temperature fallback samples: seeded, the same audio gives the same text every time.
+        ctranslate2.set_random_seed(RANDOM_SEED)
+        raw, _ = self._model.transcribe(joined, language=language, **COMMON_OPTIONS, **QUALITY_OPTIONS[quality])
+        # Times within the joined speech back to file time (the stamps are in file samples).
+        yield from _windows(restore_speech_timestamps(_ticking(raw, tick), stamps, SAMPLE_RATE))
+
+
+def _ticking(segments: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
+    for segment in segments:
+        tick()
+        yield segment
+
+
+def _windows(segments: Iterable[Any]) -> Iterator[list[Any]]:
+    """faster-whisper's segments grouped by the 30 s window they were decoded in (their `seek`)."""
+    window: list[Any] = []
+    for segment in segments:
+        if window and segment.seek != window[0].seek:
+            yield window
+            window = []
+        window.append(segment)
+    if window:
+        yield window
+
+
+def _unheard(speech: list[SpeechRegion], words: list[Any], start: float, end: float) -> list[SpeechRegion]:
+    """Stretches of speech between start and end, UNHEARD_SECONDS or longer, that no word covers
+    (each word widened by WORD_MARGIN_SECONDS: word times are approximate)."""
+    steps = int((end - start) * 100) + 1
+    if steps <= 1:
+        return []
+    spoken = np.zeros(steps, bool)
+    for region in speech:
+        if region.end > start and region.start < end:
+            spoken[max(0, int((region.start - start) * 100)) : int((region.end - start) * 100)] = True
+    for word in words:
+        first = max(0, int((word.start - WORD_MARGIN_SECONDS - start) * 100))
+        spoken[first : max(first, int((word.end + WORD_MARGIN_SECONDS - start) * 100))] = False
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], spoken.astype(np.int8), [0]])))
+    return [
+        SpeechRegion(start + a / 100, start + b / 100)
+        for a, b in zip(edges[::2], edges[1::2])
+        if (b - a) / 100 >= UNHEARD_SECONDS
+    ]
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _bare(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def _speech_in(window: list[Any]) -> list[Any]:
+    """The segments of one window that are speech: not text guessed where no speech is likely, nor a
+    loop Whisper fell into on music or noise.
+
+    faster-whisper gives every segment of a window the window's compression ratio, so one person
+    saying a sentence four times in 30 s looks like a loop: judging by it dropped all four. A loop is
+    told apart by its unit: a segment that repeats itself within its own text (compresses like one),
+    or, in a window that compresses like one, a short phrase ("Thank you.", "5.5") that comes back
+    again and again. A sentence said again in full keeps each of its copies.
+    """
+    threshold = LOOP_RATIO
+    window = [s for s in window if s.text.strip()]
+    if not window or (
+        window[0].no_speech_prob > NO_SPEECH_PROBABILITY
+        and window[0].avg_logprob < COMMON_OPTIONS["log_prob_threshold"]
+    ):
+        return []
+    repetitive = _compression_ratio(" ".join(s.text for s in window)) > threshold
+    counts = Counter(_bare(s.text) for s in window)
+    kept = []
+    for segment in window:
+        text = _bare(segment.text)
+        if not text:
+            continue  # punctuation only ("...", "-"): nothing was said
+        if len(text) > LOOP_MIN_CHARACTERS and _compression_ratio(text) > threshold:
+            continue  # one phrase over and over inside the segment
+        if repetitive and counts[text] >= LOOP_MIN_REPEATS and len(text.split()) < LOOP_MIN_WORDS:
+            continue  # a short phrase over and over across the window
+        kept.append(segment)
+    return kept
 
 
 def _cuda_available() -> bool:

@@ -17,10 +17,14 @@ class AudioOptions:
     peak_ceiling_dbfs: float = -1.0
     # A near-silent file raised further is mostly raised noise, which Whisper turns into text.
     max_gain_db: float = 30.0
-    # Silero VAD, tuned for speaker turns: short pauses split regions, little padding around speech.
-    vad_threshold: float = 0.5
+    # Silero VAD, tuned for speaker turns: short pauses split regions, some padding around speech.
+    # On the real-speech set (benchmarks/transcription_quality.py: phone call, radio, meetings, a
+    # debate), reference speech outside the regions / regions outside reference speech were 13.4 % /
+    # 2.0 % at threshold 0.5 with 0.1 s of padding, 5.9 % / 4.4 % at 0.35 with 0.25 s, 4.5 % / 5.4 % at
+    # 0.3 with 0.3 s: far-field meeting speech is quiet, and turn edges are soft.
+    vad_threshold: float = 0.35
     vad_min_silence_seconds: float = 0.3
-    vad_pad_seconds: float = 0.1
+    vad_pad_seconds: float = 0.25
     # Transcription reads, joins and transcribes at most this much speech at a time, and no VAD region
     # is longer, so chunks are cut in pauses. Whisper's features for a chunk are computed at once:
     # about 0.8 MB per second of audio at their peak (measured), so some 250 MB for 5 minutes.

@@ -1,4 +1,5 @@
-"""Speakers onto words (by overlap), then segments cut where the speaker changes or a sentence ends."""
+"""Speakers onto words (by overlap), then segments cut where the speaker changes, a sentence ends or
+the speech pauses for more than two seconds."""
 
 from dataclasses import dataclass, field
 
@@ -7,6 +8,7 @@ from spek.diarization import Turn
 
 SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 MAX_SEGMENT_SECONDS = 30.0
+MAX_PAUSE_SECONDS = 2.0
 
 
 @dataclass
@@ -58,7 +60,10 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
             label = _label(speaker)
             ends_sentence = current is not None and current.words[-1].text.endswith(SENTENCE_ENDS)
             too_long = current is not None and word.end - current.start > MAX_SEGMENT_SECONDS
-            if current is None or current.speaker != label or ends_sentence or too_long:
+            # Whisper decodes speech regions joined: one of its segments can run on across seconds of
+            # silence between them, which is no one speaking.
+            after_pause = current is not None and word.start - current.end > MAX_PAUSE_SECONDS
+            if current is None or current.speaker != label or ends_sentence or too_long or after_pause:
                 current = SpeakerSegment(word.start, word.end, label)
                 result.append(current)
             current.words.append(word)
