@@ -1,6 +1,6 @@
 """Notes on real speech: for each local LLM, how long the note stage takes per minute of audio, and how many
-notes are valid (a title, a summary of 2–3 sentences, 3–5 tags, some content) and faithful (no name in the
-note that the transcript does not have).
+notes are valid (a title, a summary of 2–3 sentences, 3–5 tags, some content) and faithful (no name and no
+number in the note, outside its headings, that the transcript does not have as a whole word).
 
 The recordings are the real-speech development set (../shared/speech-devset, fetched into a cache dir):
 each is uploaded once and transcribed; then, for each model, `spek up` starts again on the same data with
@@ -44,6 +44,7 @@ REGENERATE = "mutation($id: ID!) { regenerateNote(recordingId: $id) { id } }"
 # Capitalized words that are not names.
 COMMON = {"i", "speaker", "key", "points", "decisions", "action", "items", "the", "a", "an", "okay", "ok", "yes", "no"}
 _WORD = re.compile(r"[^\W\d_][\w'-]+")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _SENTENCE_END = re.compile(r"[.!?…](?:\s|$)")
 
 
@@ -54,6 +55,7 @@ class Result:
     seconds: float
     valid: bool
     invented: list[str]
+    topics: int = 0  # `### topic` groups of key points
 
 
 class Client:
@@ -93,10 +95,13 @@ class Client:
 
 
 def named_entities(text: str) -> set[str]:
-    """Capitalized words that do not start a sentence, a line or a list item: names, places, products."""
-    found = set()
+    """Capitalized words that do not start a sentence, a line or a list item (names, places, products), and
+    numbers. Headings are left out: a topic heading is Title Case by habit, not a name."""
+    found = set(_NUMBER.findall(text))
     for line in text.splitlines():
-        line = re.sub(r"^\s*(?:#+|-\s*\[ \]|-)\s*", "", line)
+        if line.lstrip().startswith("#"):
+            continue
+        line = re.sub(r"^\s*(?:-\s*\[ \]|-)\s*", "", line)
         for sentence in re.split(r"(?<=[.!?…:])\s+", line):
             words = _WORD.findall(sentence)
             found |= {w for w in words[1:] if w[0].isupper() and w.lower() not in COMMON}
@@ -114,8 +119,9 @@ def judge(name: str, state: dict) -> Result:
     valid = bool(note["title"]) and 2 <= sentences <= 3 and 3 <= len(note["tags"]) <= 5 and bool(note["content"])
     spoken = transcript["text"].lower()
     written = f"{note['title']}\n{note['summary']}\n{note['content']}"
-    invented = sorted(w for w in named_entities(written) if w.lower() not in spoken)
-    return Result(name, minutes, finished - started, valid, invented)
+    invented = sorted(w for w in named_entities(written) if not re.search(rf"\b{re.escape(w.lower())}\b", spoken))
+    topics = len(re.findall(r"^### ", note["content"], re.M))
+    return Result(name, minutes, finished - started, valid, invented, topics)
 
 
 def fetch(cache: Path, skip_ru: bool) -> Path:
@@ -144,7 +150,9 @@ def main() -> None:
             for recording_id in recordings.values():
                 assert client.wait(recording_id, "transcript")["status"] == "COMPLETED"
         token = client.headers
-        print(f"\n{'model':<14} {'notes':>5} {'valid':>5} {'faithful':>8} {'s / audio min':>13} {'mean s':>7}")
+        print(
+            f"\n{'model':<14} {'notes':>5} {'valid':>5} {'faithful':>8} {'grouped':>7} {'s / audio min':>13} {'mean s':>7}"
+        )
         details: list[str] = []
         for model in args.models.split(","):
             settings = {"SPEK_LLM_MODEL": model, "SPEK_LLM_THREADS": args.threads, "SPEK_ACCESS_TOKEN_TTL": TOKEN_TTL}
@@ -159,10 +167,15 @@ def main() -> None:
             seconds = sum(r.seconds for r in results)
             faithful = sum(not r.invented for r in results)
             valid = sum(r.valid for r in results)
+            grouped = sum(r.topics >= 2 for r in results)
             print(
-                f"{model:<14} {len(results):>5} {valid:>5} {faithful:>8} {seconds / minutes:>13.1f} {seconds / len(results):>7.1f}"
+                f"{model:<14} {len(results):>5} {valid:>5} {faithful:>8} {grouped:>7} {seconds / minutes:>13.1f} "
+                f"{seconds / len(results):>7.1f}"
             )
-            details += [f"{model} {r.name}: valid={r.valid} invented={r.invented} {r.seconds:.0f}s" for r in results]
+            details += [
+                f"{model} {r.name}: valid={r.valid} invented={r.invented} topics={r.topics} {r.seconds:.0f}s"
+                for r in results
+            ]
         print("\n" + "\n".join(details))
 
 

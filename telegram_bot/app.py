@@ -28,7 +28,7 @@ from spek.db import create_engine, create_sessionmaker
 from spek.ratelimits import RateLimits
 from spek.settings import Settings
 from spek.storage import Storage, create_storage
-from telegram_bot.handlers import BotServices, router
+from telegram_bot.handlers import BotServices, resume_statuses, router
 
 log = structlog.get_logger("spek.telegram")
 
@@ -99,17 +99,23 @@ async def _poll(settings: Settings) -> None:
     bot = create_bot(settings)
     await _reach(bot)
     async with bot_services(settings) as services:
-        dispatcher = create_dispatcher()
-        if settings.telegram_webhook_url:
-            # The API takes the updates at /telegram/webhook; this process only tells Telegram where they go.
-            await bot.set_webhook(settings.telegram_webhook_url, secret_token=webhook_secret(bot.token))
-            log.info("telegram.webhook_set", url=settings.telegram_webhook_url)
+        # Status messages a previous run left part-way are edited on to the end (in webhook mode too: this process
+        # is then the one that carries on with them).
+        resuming = asyncio.create_task(resume_statuses(bot, services))
+        try:
+            if settings.telegram_webhook_url:
+                # The API takes the updates at /telegram/webhook; this process only tells Telegram where they go.
+                await bot.set_webhook(settings.telegram_webhook_url, secret_token=webhook_secret(bot.token))
+                log.info("telegram.webhook_set", url=settings.telegram_webhook_url)
+                await asyncio.Event().wait()  # kept running, so `spek up` does not restart it
+                return
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.info("telegram.polling", api=settings.telegram_api_url)
+            dispatcher = create_dispatcher()
+            await dispatcher.start_polling(bot, services=services, handle_signals=True, close_bot_session=False)
+        finally:
+            resuming.cancel()
             await bot.session.close()
-            await asyncio.Event().wait()  # kept running, so `spek up` does not restart it
-            return
-        await bot.delete_webhook(drop_pending_updates=False)
-        log.info("telegram.polling", api=settings.telegram_api_url)
-        await dispatcher.start_polling(bot, services=services, handle_signals=True, close_bot_session=True)
 
 
 def run(settings: Settings) -> None:

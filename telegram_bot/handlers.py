@@ -28,9 +28,10 @@ from aiogram.types import (
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from spek.accounts import service as accounts
 from spek.accounts.models import User
 from spek.asr.whisper import Quality
-from spek.errors import NotFound, PayloadTooLarge, RateLimited, SpekError, UnsupportedMedia
+from spek.errors import NotFound, PayloadTooLarge, RateLimited, SpekError, Unavailable, UnsupportedMedia, is_outage
 from spek.jobs import service as jobs
 from spek.jobs.events import JobEvent
 from spek.jobs.models import JobStatus
@@ -40,7 +41,7 @@ from spek.recordings import service as recordings
 from spek.settings import Settings
 from spek.storage import CHUNK_SIZE, Storage
 from spek.telegram import service as telegram
-from spek.telegram.models import TelegramAccount
+from spek.telegram.models import TelegramAccount, TelegramStatusMessage
 from spek.transcripts import service as transcripts
 from spek.transcripts.exports import CONTENT_TYPES, render_export
 from spek.uploads import IncomingFile, UploadTools
@@ -55,6 +56,7 @@ CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what the cloud Bot API lets a bot dow
 LANGUAGES = [None, "en", "ru", "uk", "de", "fr", "es", "it", "pt"]
 SPEAKER_COUNTS = [None, 1, 2, 3, 4, 5, 6]
 HISTORY_SIZE = 10
+ALBUM_WAIT_SECONDS = 1.0  # an album's messages come within a fraction of a second of each other
 
 
 @dataclass
@@ -67,6 +69,7 @@ class BotServices:
     storage: Storage
     rate_limits: RateLimits
     throttle: EditThrottle = field(default_factory=EditThrottle)
+    albums: "Albums" = field(default_factory=lambda: Albums())
     # Files still being processed per chat, and how many were sent since it was last empty (for "all ready").
     running: dict[int, int] = field(default_factory=dict)
     sent: dict[int, int] = field(default_factory=dict)
@@ -293,6 +296,10 @@ def _media_of(message: Message) -> _Media | None:
     return None
 
 
+class _Refused(Exception):
+    """A file the bot turns down before anything is stored; the message says why and what to do."""
+
+
 async def _download(bot: Bot, file_path: str) -> AsyncIterator[bytes]:
     """The file's bytes from the Bot API server (a local-mode server's absolute path is read from disk)."""
     if Path(file_path).is_absolute() and Path(file_path).is_file():
@@ -304,64 +311,130 @@ async def _download(bot: Bot, file_path: str) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _too_big_for_download(error: TelegramBadRequest) -> bool:
-    return "too big" in error.message.lower()
+async def _incoming(bot: Bot, services: BotServices, lang: str, found: _Media) -> IncomingFile:
+    """The file to upload, once its size is within Spek's limit and what the Bot API server lets a bot download."""
+    if found.file_size is not None and found.file_size > services.settings.max_upload_mb * 1024 * 1024:
+        raise _Refused(text(lang, "too_big", limit=services.settings.max_upload_mb))
+    if found.file_size is not None and found.file_size > CLOUD_DOWNLOAD_LIMIT and services.cloud_api:
+        raise _Refused(text(lang, "too_big_cloud"))
+    try:
+        file = await bot.get_file(found.file_id)
+    except TelegramBadRequest as e:
+        if "too big" in e.message.lower():  # the cloud Bot API's 20 MB
+            raise _Refused(text(lang, "too_big_cloud")) from None
+        raise
+    if not file.file_path:
+        raise _Refused(text(lang, "unsupported"))
+    return IncomingFile(found.filename, _download(bot, file.file_path))
+
+
+class Albums:
+    """An album's files come as separate messages at about the same time: the first one waits a moment and takes
+    the whole album, to upload it as one batch."""
+
+    def __init__(self, wait_seconds: float = ALBUM_WAIT_SECONDS) -> None:
+        self.wait_seconds = wait_seconds
+        self._open: dict[str, list[Message]] = {}
+
+    async def collect(self, message: Message) -> list[Message]:
+        """The album's messages for its first message, [] for the rest; a message not in an album alone."""
+        group = message.media_group_id
+        if group is None:
+            return [message]
+        if group in self._open:
+            self._open[group].append(message)
+            return []
+        self._open[group] = [message]
+        await asyncio.sleep(self.wait_seconds)
+        return sorted(self._open.pop(group), key=lambda m: m.message_id)
 
 
 @router.message(F.voice | F.audio | F.video_note | F.video | F.document)
 async def media(message: Message, bot: Bot, services: BotServices) -> None:
+    """A file, or an album of files (one batch: one bad file refuses them all, nothing stored), each with its own
+    status message."""
+    messages = await services.albums.collect(message)
+    if message.from_user is None or not messages:
+        return
     lang = _lang(message.from_user)
-    found = _media_of(message)
-    if message.from_user is None or found is None:
-        return
-    limit = services.settings.max_upload_mb * 1024 * 1024
-    if found.file_size is not None and found.file_size > limit:
-        await message.answer(text(lang, "too_big", limit=services.settings.max_upload_mb))
-        return
-    if found.file_size is not None and found.file_size > CLOUD_DOWNLOAD_LIMIT and services.cloud_api:
-        await message.answer(text(lang, "too_big_cloud"))
-        return
-    chat_id = message.chat.id
     try:
-        async with signed_in(services, message.from_user) as (session, account, user):
-            await services.rate_limits.hit("uploads", str(user.id))
-            try:
-                file = await bot.get_file(found.file_id)
-            except TelegramBadRequest as e:
-                if _too_big_for_download(e):
-                    await message.answer(text(lang, "too_big_cloud"))
-                    return
-                raise
-            if not file.file_path:
-                await message.answer(text(lang, "unsupported"))
-                return
-            when = message.date.strftime("%Y-%m-%d %H:%M")
-            title = text(lang, found.title_key, when=when) if found.title_key else None
-            options = telegram.Preferences.of(account).recording_options(title)
-            recording = await recordings.upload_recording(
-                session,
-                services.upload_tools(),
-                user,
-                IncomingFile(found.filename, _download(bot, file.file_path)),
-                options,
-            )
-            job_id, recording_id, title = recording.job_id, recording.id, recording.title
+        statuses = await _upload(bot, services, lang, message.from_user, messages)
+    except _Refused as e:
+        await message.answer(str(e))
+        return
     except (SpekError, TelegramBadRequest) as e:
         await _say_error(message, lang, e, services)
         return
-    if job_id is None:
-        return
+    await asyncio.gather(*(_watch(bot, services, status) for status in statuses))
+
+
+async def _upload(
+    bot: Bot, services: BotServices, lang: str, who: TelegramUser, messages: list[Message]
+) -> list[TelegramStatusMessage]:
+    """Upload the messages' files as the user's recordings (a batch when there are several) and post a status
+    message for each, remembered until its job ends."""
+    found = [(message, media) for message in messages if (media := _media_of(message)) is not None]
+    async with signed_in(services, who) as (session, account, user):
+        for _ in found:
+            await services.rate_limits.hit("uploads", str(user.id))
+        files = [await _incoming(bot, services, lang, media) for _, media in found]
+        preferences = telegram.Preferences.of(account)
+        if len(files) == 1:
+            message, media = found[0]
+            when = message.date.strftime("%Y-%m-%d %H:%M")
+            title = text(lang, media.title_key, when=when) if media.title_key else None
+            options = preferences.recording_options(title)
+            added = [await recordings.upload_recording(session, services.upload_tools(), user, files[0], options)]
+        else:
+            options = preferences.recording_options()
+            batch = await recordings.submit_batch(session, services.upload_tools(), user, files, options)
+            added = batch.recordings
+        statuses = []
+        for (message, _), recording in zip(found, added, strict=True):
+            if recording.job_id is None:
+                continue
+            queued = JobEvent(
+                str(recording.job_id), 0, JobStatus.QUEUED, None, 0.0, None, None, None, datetime.now(UTC)
+            )
+            posted = await message.reply(
+                render_progress(lang, recording.title, queued), reply_markup=_cancel_keyboard(lang, recording.job_id)
+            )
+            status = TelegramStatusMessage(
+                job_id=recording.job_id,
+                recording_id=recording.id,
+                chat_id=message.chat.id,
+                message_id=posted.message_id,
+                language=lang,
+                title=recording.title,
+            )
+            await telegram.track_status(session, user, status)
+            statuses.append(status)
+    return statuses
+
+
+async def resume_statuses(bot: Bot, services: BotServices) -> None:
+    """Carry on with the status messages the bot was editing when it last stopped (their jobs went on meanwhile)."""
+    async with services.sessionmaker() as session:
+        statuses = await telegram.tracked_statuses(session)
+    if statuses:
+        log.info("telegram.resuming", status_messages=len(statuses))
+    await asyncio.gather(*(_watch(bot, services, status) for status in statuses))
+
+
+async def _watch(bot: Bot, services: BotServices, status: TelegramStatusMessage) -> None:
+    """Follow one file to its end; the last of several files in a chat to finish says that all are ready."""
+    chat_id = status.chat_id
     services.running[chat_id] = services.running.get(chat_id, 0) + 1
     services.sent[chat_id] = services.sent.get(chat_id, 0) + 1
     try:
-        await _follow(message, bot, services, lang, message.from_user, job_id, recording_id, title)
+        await _follow(bot, services, status)
     finally:
         services.running[chat_id] -= 1
         if services.running[chat_id] == 0:
             count = services.sent.pop(chat_id, 0)
             del services.running[chat_id]
             if count > 1:
-                await message.answer(text(lang, "all_done", count=count))
+                await bot.send_message(chat_id, text(status.language, "all_done", count=count))
 
 
 def _cancel_keyboard(lang: str, job_id: uuid.UUID) -> InlineKeyboardMarkup:
@@ -370,48 +443,48 @@ def _cancel_keyboard(lang: str, job_id: uuid.UUID) -> InlineKeyboardMarkup:
 
 
 async def _events(
-    services: BotServices, who: TelegramUser, job_id: uuid.UUID, out: asyncio.Queue[JobEvent | None]
+    services: BotServices, user_id: uuid.UUID, job_id: uuid.UUID, out: asyncio.Queue[JobEvent | None]
 ) -> None:
-    """Every event of the job into `out` (the job's Redis stream, replayed then followed), then None."""
+    """Every event of the job into `out` (the job's Redis stream, replayed then followed; resumed where it was
+    after a Redis or PostgreSQL outage), then None."""
+    after = 0
     try:
-        async with services.sessionmaker() as session:
-            _account, user = await telegram.sign_in(session, who.id)
-            async for event in jobs.follow_job(session, services.redis, user, job_id, 0):
-                await out.put(event)
+        while True:
+            try:
+                async with services.sessionmaker() as session:
+                    user = await accounts.get_user(session, user_id)
+                    async for event in jobs.follow_job(session, services.redis, user, job_id, after):
+                        after = event.seq
+                        await out.put(event)
+                return
+            except NotFound:
+                return  # deleted meanwhile
+            except Exception as e:
+                if not is_outage(e):
+                    raise
+                log.warning("telegram.follow_interrupted", job_id=str(job_id), error=str(e))
+                await asyncio.sleep(Unavailable.RETRY_AFTER_SECONDS)
     finally:
         await out.put(None)
 
 
-async def _follow(
-    message: Message,
-    bot: Bot,
-    services: BotServices,
-    lang: str,
-    who: TelegramUser,
-    job_id: uuid.UUID,
-    recording_id: uuid.UUID,
-    title: str,
-) -> None:
-    """One status message for the file, edited from the job's events within the chat's edit limits, then the
-    transcript, its files and (when one is written) its note."""
-    chat_id = message.chat.id
-    cancel = _cancel_keyboard(lang, job_id)
-    queued = JobEvent(str(job_id), 0, JobStatus.QUEUED, None, 0.0, None, None, None, datetime.now(UTC))
-    status = await message.reply(render_progress(lang, title, queued), reply_markup=cancel)
+async def _follow(bot: Bot, services: BotServices, status: TelegramStatusMessage) -> None:
+    """Edit the status message from the job's events within the chat's edit limits, then send the transcript,
+    its files and (when one is written) its note; forget the status message once all is delivered."""
+    chat_id, message_id, lang = status.chat_id, status.message_id, status.language
+    cancel = _cancel_keyboard(lang, status.job_id)
     queue: asyncio.Queue[JobEvent | None] = asyncio.Queue()
-    reader = asyncio.create_task(_events(services, who, job_id, queue))
+    reader = asyncio.create_task(_events(services, status.user_id, status.job_id, queue))
     pending: str | None = None
     last: JobEvent | None = None
-    shown = status.text
+    shown: str | None = None
     try:
         while True:
             try:
                 timeout = max(0.05, services.throttle.wait_time(chat_id)) if pending else None
                 event = await asyncio.wait_for(queue.get(), timeout)
             except TimeoutError:
-                edited = await services.throttle.edit(
-                    bot, chat_id, status.message_id, pending or "", cancel, final=False
-                )
+                edited = await services.throttle.edit(bot, chat_id, message_id, pending or "", cancel, final=False)
                 if pending and edited:
                     shown, pending = pending, None
                 continue
@@ -420,20 +493,23 @@ async def _follow(
             last = event
             if event.status.is_terminal:
                 break
-            body = render_progress(lang, title, event)
+            body = render_progress(lang, status.title, event)
             if body == shown:
                 continue
-            if await services.throttle.edit(bot, chat_id, status.message_id, body, cancel, final=False):
+            if await services.throttle.edit(bot, chat_id, message_id, body, cancel, final=False):
                 shown, pending = body, None
             else:
                 pending = body
     finally:
         reader.cancel()
     if last is None or not last.status.is_terminal:
-        return
-    await services.throttle.edit(bot, chat_id, status.message_id, render_final(lang, title, last), None, final=True)
+        return  # the job is gone; or the bot is stopping, and carries on with it when it starts again
+    final = render_final(lang, status.title, last)
+    await services.throttle.edit(bot, chat_id, message_id, final, None, final=True)
     if last.status is JobStatus.COMPLETED:
-        await _send_result(message, bot, services, lang, who, recording_id)
+        await _send_result(bot, services, status)
+    async with services.sessionmaker() as session:
+        await telegram.untrack_status(session, status.job_id)
 
 
 def _files_keyboard(lang: str, services: BotServices, recording_id: uuid.UUID) -> InlineKeyboardMarkup:
@@ -446,39 +522,39 @@ def _files_keyboard(lang: str, services: BotServices, recording_id: uuid.UUID) -
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def _send_result(
-    message: Message, bot: Bot, services: BotServices, lang: str, who: TelegramUser, recording_id: uuid.UUID
-) -> None:
+async def _send_result(bot: Bot, services: BotServices, status: TelegramStatusMessage) -> None:
+    chat_id, lang = status.chat_id, status.language
     async with services.sessionmaker() as session:
-        _account, user = await telegram.sign_in(session, who.id)
-        transcript = await transcripts.transcript_of(session, user, recording_id)
+        user = await accounts.get_user(session, status.user_id)
+        transcript = await transcripts.transcript_of(session, user, status.recording_id)
         if transcript is None:
             return
         document = await transcripts.export_document(session, user, transcript.id)
-        recording = await recordings.get_recording(session, user, recording_id)
+        recording = await recordings.get_recording(session, user, status.recording_id)
         note_job_id = recording.note_job_id
     messages = split_messages(transcript_lines(document)) or [text(lang, "transcript_empty")]
     if len(messages) > MAX_MESSAGES:
         export = render_export(document, "TXT")
-        await message.answer_document(
-            BufferedInputFile(export.content, export.filename), caption=text(lang, "transcript_file")
+        await bot.send_document(
+            chat_id, BufferedInputFile(export.content, export.filename), caption=text(lang, "transcript_file")
         )
     else:
         for body in messages:
-            await message.answer(body)
-    await message.answer(text(lang, "files"), reply_markup=_files_keyboard(lang, services, recording_id))
+            await bot.send_message(chat_id, body)
+    markup = _files_keyboard(lang, services, status.recording_id)
+    await bot.send_message(chat_id, text(lang, "files"), reply_markup=markup)
     if note_job_id is None:
         return
     queue: asyncio.Queue[JobEvent | None] = asyncio.Queue()
-    await _events(services, who, note_job_id, queue)
+    await _events(services, status.user_id, note_job_id, queue)
     events = [event for event in iter(queue.get_nowait, None)]
     if not events or events[-1].status is not JobStatus.COMPLETED:
         return
     async with services.sessionmaker() as session:
-        _account, user = await telegram.sign_in(session, who.id)
-        note = await notes.note_of(session, user, recording_id)
-        if note is not None:
-            await message.answer(note_message(lang, note, document))
+        user = await accounts.get_user(session, status.user_id)
+        note = await notes.note_of(session, user, status.recording_id)
+    if note is not None:
+        await bot.send_message(chat_id, note_message(lang, note, document))
 
 
 @router.callback_query(F.data.startswith("x:"))

@@ -3,20 +3,17 @@
 import asyncio
 import json
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.support import free_port
+from tests.support import serving_on_loopback
 
 
 @dataclass
@@ -43,20 +40,9 @@ def serving(
     routes: Callable[[FakeServer], list[Route]], reply: Callable[[dict[str, Any]], Response]
 ) -> Iterator[FakeServer]:
     fake = FakeServer(reply)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(Starlette(routes=routes(fake)), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    with serving_on_loopback(routes(fake)) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 def sse(events: list[str], delay: float = 0.0) -> StreamingResponse:
@@ -69,6 +55,16 @@ def sse(events: list[str], delay: float = 0.0) -> StreamingResponse:
             yield f"data: {event}\n\n".encode()
 
     return StreamingResponse(body(), media_type="text/event-stream")
+
+
+def llm_settings(server: FakeServer, model: str = "fake-notes") -> dict[str, str]:
+    """The settings that make Spek's LLM this fake server (the `openai` provider, with a key it checks)."""
+    return {
+        "SPEK_LLM_PROVIDER": "openai",
+        "SPEK_LLM_BASE_URL": server.base_url,
+        "SPEK_LLM_MODEL": model,
+        "SPEK_LLM_API_KEY": "sk-test",
+    }
 
 
 @contextmanager

@@ -14,14 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support import free_port
+from tests.support import serving_on_loopback
 
 BOT = {"id": 4242, "is_bot": True, "first_name": "Spek", "username": "spek_test_bot"}
 TEXT_FIELDS = {"text", "caption", "callback_query_id", "file_id", "url", "secret_token", "description"}
@@ -267,15 +265,6 @@ def fake_telegram(token: str) -> Iterator[FakeTelegram]:
         Route("/bot{token}/{method}", fake.api, methods=["GET", "POST"]),
         Route("/file/bot{token}/{path:path}", fake.download, methods=["GET"]),
     ]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    with serving_on_loopback(routes) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(5)

@@ -6,14 +6,17 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from starlette.routing import BaseRoute
 from websockets.sync.client import connect
 
 T = TypeVar("T")
@@ -23,6 +26,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serving_on_loopback(routes: list[BaseRoute]) -> Iterator[str]:
+    """A Starlette app of `routes` served by uvicorn in a thread on a free loopback port (a fake of a service
+    Spek talks to over HTTP); yields its base URL."""
+    import uvicorn
+    from starlette.applications import Starlette
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

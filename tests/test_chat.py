@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from spek.chat.answer import NOTHING_FOUND
 from spek.embedded import wait_for_exit
 from tests.conftest import Stack, running_stack
-from tests.fake_llm import FakeServer, fake_openai, serving, sse
+from tests.fake_llm import FakeServer, fake_openai, llm_settings, serving, sse
 from tests.support import (
     Account,
     GraphQLClient,
@@ -82,9 +82,7 @@ def model() -> Iterator[Model]:
 def chat_stack(tmp_path_factory: pytest.TempPathFactory, model: Model) -> Iterator[Stack]:
     assert model.server is not None
     settings = {
-        "SPEK_LLM_PROVIDER": "openai",
-        "SPEK_LLM_BASE_URL": model.server.base_url,
-        "SPEK_LLM_MODEL": "fake-model",
+        **llm_settings(model.server, "fake-model"),
         "SPEK_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
     }
     with running_stack(tmp_path_factory.mktemp("chat-data"), **settings) as stack:

@@ -6,8 +6,10 @@ import hmac
 import io
 import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -19,6 +21,8 @@ from spek.embedded import wait_for_exit
 from spek.settings import Settings
 from telegram_bot.app import webhook_secret
 from tests.audio import reencode, speak
+from tests.conftest import Stack, running_stack
+from tests.fake_llm import as_json, fake_openai, llm_settings
 from tests.fake_telegram import FakeTelegram, SentMessage, fake_telegram
 from tests.support import GraphQLClient, free_port, register, spek_process, sql, upload, wait_until_ready
 
@@ -28,9 +32,48 @@ BORIS = {"id": 700002, "is_bot": False, "first_name": "Борис", "language_co
 PERCENT = re.compile(r"(\d+)%")
 
 
+NOTE = {
+    "title": "Weather in London",
+    "summary": "A short voice message about the weather in London.",
+    "topics": [{"topic": "Weather", "points": ["The weather in London"]}],
+    "decisions": [],
+    "action_items": [],
+    "tags": ["weather"],
+}
+
+
 @pytest.fixture(scope="module")
-def telegram(stack) -> Iterator[FakeTelegram]:
-    """The fake Bot API and the bot process talking to it (with the test stack's database, Redis and worker)."""
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The bot's own stack: it writes a note after every transcript (the LLM a fake OpenAI-compatible server), so
+    the bot's summary message is seen as a user sees it."""
+    with fake_openai(lambda body: as_json(NOTE)) as llm:
+        settings = {"SPEK_NOTES": "true", **llm_settings(llm)}
+        with running_stack(tmp_path_factory.mktemp("telegram-data"), **settings) as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> GraphQLClient:
+    return GraphQLClient(stack.base_url)
+
+
+@dataclass
+class RunningBot:
+    """`spek telegram` against the fake Bot API; a test may kill it and start it again, as `spek up` would."""
+
+    fake: FakeTelegram
+    env: dict[str, str]
+    process: subprocess.Popen
+
+    def restart(self) -> None:
+        self.process.kill()
+        wait_for_exit(self.process, 20)
+        self.process = spek_process("telegram", self.env)
+
+
+@pytest.fixture(scope="module")
+def bot(stack: Stack) -> Iterator[RunningBot]:
+    """The fake Bot API and the bot process talking to it (with the stack's database, Redis and worker)."""
     with fake_telegram(TOKEN) as fake:
         env = {
             **stack.env,
@@ -39,14 +82,19 @@ def telegram(stack) -> Iterator[FakeTelegram]:
             "SPEK_PUBLIC_URL": "https://spek.example.test",  # WebApp buttons need HTTPS
             "SPEK_RATE_UPLOADS": "5/hour",  # per Telegram user, as for the API
         }
-        bot = spek_process("telegram", env)
+        running = RunningBot(fake, env, spek_process("telegram", env))
         try:
             fake.wait_for(lambda: fake.calls_of("getUpdates"), 60, "start polling")
-            assert bot.poll() is None
-            yield fake
+            assert running.process.poll() is None
+            yield running
         finally:
-            bot.terminate()
-            wait_for_exit(bot, 20)
+            running.process.terminate()
+            wait_for_exit(running.process, 20)
+
+
+@pytest.fixture(scope="module")
+def telegram(bot: RunningBot) -> FakeTelegram:
+    return bot.fake
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +209,18 @@ def test_a_voice_message_becomes_a_transcript_with_live_progress_and_files(
     recording_id = _button(files, "x:DOCX:").split(":", 2)[2]
     assert player == f"https://spek.example.test/?recording={recording_id}"
 
+    # The note's summary, key phrases and each speaker's tone follow the files.
+    summary = fake.wait_for(
+        lambda: next((m for m in fake.chat(ANN["id"]) if m.text and m.text.startswith("📝 Summary")), None),
+        60,
+        "send the note's summary",
+    )
+    assert summary.message_id > files.message_id
+    assert summary.text.startswith("📝 Summary: Weather in London\n\nA short voice message about the weather")
+    assert "\n\nKey phrases: " in summary.text and re.search(
+        r"\n\nTone: .+: (positive|neutral|negative) \([+-]\d", summary.text
+    )
+
     print(_exchange(fake, ANN["id"]))  # what Ann saw, in order (pytest -rP shows it)
 
     # DOCX on a press of its button, as a document python-docx opens.
@@ -213,6 +273,66 @@ def test_cancel_button_stops_the_job(telegram: FakeTelegram, voice: bytes) -> No
     fake.fail("editMessageText", retry_after=1, times=2)  # the final state still arrives, after waiting
     fake.press(ANN, status, _button(status, "c:"))
     fake.wait_for(lambda: status.text and "Cancelled" in status.text, 60, "show the job cancelled")
+
+
+def test_start_help_and_cancel_commands(telegram: FakeTelegram, voice: bytes) -> None:
+    fake = telegram
+    kim = {"id": 700009, "is_bot": False, "first_name": "Kim", "language_code": "en"}
+    fake.user_message(kim, text="/start")
+    fake.user_message(BORIS, text="/help")
+    fake.wait_for(lambda: any(m.text.startswith("Hi! I am Spek") for m in fake.chat(kim["id"])), 30, "greet Kim")
+    fake.wait_for(lambda: any(m.text.startswith("Привет! Я Spek") for m in fake.chat(BORIS["id"])), 30, "help Boris")
+
+    fake.user_message(kim, text="/cancel")
+    fake.wait_for(lambda: any(m.text == "Nothing is running." for m in fake.chat(kim["id"])), 30, "say so")
+
+    _send_voice(fake, kim, "voice-k", voice)
+    status = _status_message(fake, kim["id"])
+    fake.user_message(kim, text="/cancel")
+    fake.wait_for(lambda: any(m.text == "Cancelled 1." for m in fake.chat(kim["id"])), 30, "cancel the job")
+    fake.wait_for(lambda: status.text and "Cancelled" in status.text, 60, "show the job cancelled")
+    assert not any(m.text and m.text.startswith("[00:") for m in fake.chat(kim["id"]))
+
+
+def test_an_album_is_one_batch_with_a_status_message_per_file(telegram: FakeTelegram, voice: bytes, stack) -> None:
+    fake = telegram
+    ivan = {"id": 700010, "is_bot": False, "first_name": "Ivan", "language_code": "en"}
+    for n in (1, 2):
+        fake.add_file(f"album-{n}", voice, f"music/part-{n}.ogg")
+        audio = {"file_id": f"album-{n}", "file_unique_id": f"ualbum-{n}", "duration": 5, "file_size": len(voice)}
+        fake.user_message(ivan, media_group_id="album-1", audio={**audio, "file_name": f"part {n}.ogg"})
+    fake.wait_for(
+        lambda: any(m.text == "All 2 files are ready." for m in fake.chat(ivan["id"])), 180, "say all are ready"
+    )
+    done = [m.text for m in fake.chat(ivan["id"]) if m.text and m.text.startswith("✅ Done")]
+    assert sorted(done) == ["✅ Done: part 1", "✅ Done: part 2"]
+    batches = (
+        "SELECT count(DISTINCT batch_id), count(*) FROM recordings WHERE batch_id IS NOT NULL AND user_id = "
+        "(SELECT user_id FROM telegram_accounts WHERE telegram_id = :t)"
+    )
+    assert sql(stack.database_url, batches, t=ivan["id"]) == [(1, 2)]
+
+
+def test_a_restarted_bot_carries_on_with_its_status_messages(bot: RunningBot, voice: bytes, stack) -> None:
+    fake = bot.fake
+    lena = {"id": 700011, "is_bot": False, "first_name": "Lena", "language_code": "en"}
+    _send_voice(fake, lena, "voice-l", voice)
+    status = _status_message(fake, lena["id"])
+    job_id = _button(status, "c:")[2:]
+    bot.restart()  # kill -9 while the job is queued or running: the status message is left part-way
+    [(state,)] = sql(stack.database_url, "SELECT status FROM jobs WHERE id = :id", id=job_id)
+    assert state in ("QUEUED", "RUNNING")
+
+    fake.wait_for(lambda: (status.text or "").startswith("✅ Done"), 180, "finish the status message")
+    transcript = fake.wait_for(
+        lambda: [m for m in fake.chat(lena["id"]) if m.text and m.text.startswith("[00:")], 60, "send the transcript"
+    )
+    fake.wait_for(lambda: any(m.text == "Files:" for m in fake.chat(lena["id"])), 30, "offer the files")
+    time.sleep(1)
+    assert len(transcript) == 1 and "weather" in transcript[0].text.lower()
+    assert sql(stack.database_url, "SELECT count(*) FROM telegram_status_messages WHERE job_id = :id", id=job_id) == [
+        (0,)
+    ]
 
 
 def test_an_unsupported_file_is_refused_politely_in_the_users_language(telegram: FakeTelegram, stack) -> None:

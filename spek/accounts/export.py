@@ -34,6 +34,7 @@ ROWS = {
     "notes": "user_id = :user_id",
     "note_tags": "note_id IN (SELECT id FROM notes WHERE user_id = :user_id)",
     "telegram_accounts": "user_id = :user_id",
+    "telegram_status_messages": "user_id = :user_id",
 }
 # Credentials and what Spek derives again from the rows above (search entries and their vectors).
 LEFT_OUT = {"refresh_tokens", "search_entries"}

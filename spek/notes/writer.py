@@ -43,15 +43,30 @@ POINTS_SCHEMA: dict[str, Any] = {
     },
     "required": ["key_points", "decisions", "action_items"],
 }
+MAX_TOPICS, MAX_POINTS_PER_TOPIC = 4, 4
+TOPICS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "topic": {"type": "string", "maxLength": 60},
+            "points": {**_LIST, "maxItems": MAX_POINTS_PER_TOPIC},
+        },
+        "required": ["topic", "points"],
+    },
+    "maxItems": MAX_TOPICS,
+}
 NOTE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "title": {"type": "string", "maxLength": 80},
         "summary": {"type": "string", "maxLength": 600},
-        **POINTS_SCHEMA["properties"],
+        "topics": TOPICS_SCHEMA,  # the key points, grouped by what they are about
+        "decisions": POINTS_SCHEMA["properties"]["decisions"],
+        "action_items": POINTS_SCHEMA["properties"]["action_items"],
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 30}, "maxItems": MAX_TAGS},
     },
-    "required": ["title", "summary", "key_points", "decisions", "action_items", "tags"],
+    "required": ["title", "summary", "topics", "decisions", "action_items", "tags"],
 }
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 
@@ -140,8 +155,9 @@ async def write_note(
     )
     prompt = (
         "Write the note of this conversation: a title (at most 8 words), a summary of 2 or 3 sentences, "
-        f"key points, decisions and action items (empty lists when there are none), and {MIN_TAGS} to {MAX_TAGS} "
-        f"short topic tags.\n{tags_hint}\n{source}"
+        f"its key points grouped under 1 to {MAX_TOPICS} topics (a short name for each topic, and its points), "
+        f"decisions and action items (empty lists when there are none), and {MIN_TAGS} to {MAX_TAGS} short topic "
+        f"tags.\n{tags_hint}\n{source}"
     )
     data = await _ask(llm, language, prompt, NOTE_SCHEMA)
     return NoteDraft(
@@ -163,14 +179,30 @@ def _summary(value: object) -> str:
     return " ".join(sentences[:3])
 
 
+def _key_points(data: dict[str, Any]) -> str:
+    """The key points as Markdown, a `### topic` over each group (a model that ignored the schema and gave a flat
+    `key_points` list gets a flat list)."""
+    topics = data.get("topics")
+    groups = []
+    for entry in topics if isinstance(topics, list) else []:
+        if isinstance(entry, dict) and (points := _strings(entry, "points", MAX_POINTS_PER_TOPIC)):
+            name = " ".join(str(entry.get("topic") or "").split()).strip(" .:#")[:60]
+            groups.append((name, "\n".join(f"- {p}" for p in points)))
+    if not groups:
+        return "\n".join(f"- {p}" for p in _strings(data, "key_points", 8))
+    if len(groups) == 1:
+        return groups[0][1]  # one topic is no grouping: its name would only repeat the title
+    return "\n\n".join(f"### {name}\n\n{points}" if name else points for name, points in groups[:MAX_TOPICS])
+
+
 def _markdown(data: dict[str, Any], language: str) -> str:
     points, decisions, actions = HEADINGS.get(language, HEADINGS["en"])
     sections = [
-        (points, [f"- {p}" for p in _strings(data, "key_points", 8)]),
-        (decisions, [f"- {d}" for d in _strings(data, "decisions", 5)]),
-        (actions, [f"- [ ] {a}" for a in _strings(data, "action_items", 5)]),
+        (points, _key_points(data)),
+        (decisions, "\n".join(f"- {d}" for d in _strings(data, "decisions", 5))),
+        (actions, "\n".join(f"- [ ] {a}" for a in _strings(data, "action_items", 5))),
     ]
-    return "\n\n".join(f"## {heading}\n\n" + "\n".join(lines) for heading, lines in sections if lines)
+    return "\n\n".join(f"## {heading}\n\n{body}" for heading, body in sections if body)
 
 
 def _tags(proposed: list[str], known: list[str]) -> list[str]:

@@ -20,3 +20,19 @@ class TelegramAccount(Base):
     # {"language": "ru" | None, "quality": "FAST", "diarize": true, "num_speakers": 2 | None}
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramStatusMessage(Base):
+    """A status message the bot edits until its job ends: kept in the database so that a restarted bot carries
+    on editing it (and sends the result) instead of leaving it frozen part-way."""
+
+    __tablename__ = "telegram_status_messages"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8))  # the bot's interface language for this chat
+    title: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from spek.accounts.service import AuthResult, TokenPolicy, _start_session
 from spek.asr.whisper import Quality
 from spek.errors import BadUserInput, NotFound, Unauthenticated
 from spek.recordings.options import DEFAULTS, RecordingOptions
-from spek.telegram.models import TelegramAccount
+from spek.telegram.models import TelegramAccount, TelegramStatusMessage
 
 LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 LINK_CODE_LENGTH = 8  # 40 bits, alive for LINK_CODE_TTL_SECONDS, used once
@@ -137,6 +137,26 @@ async def redeem_link_code(session: AsyncSession, redis: Redis, user: User, code
     audit.record(session, user.id, "telegram.link", "user", user.id, previous_user=str(previous))
     await session.commit()
     return account
+
+
+async def track_status(session: AsyncSession, user: User, status: TelegramStatusMessage) -> None:
+    """Remember a status message the bot is editing for one of the user's jobs (until `untrack_status`)."""
+    status.user_id = user.id
+    await session.merge(status)
+    await session.commit()
+
+
+async def untrack_status(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """The status message of this job is final and its result sent: nothing to carry on after a restart."""
+    await session.execute(delete(TelegramStatusMessage).where(TelegramStatusMessage.job_id == job_id))
+    await session.commit()
+
+
+async def tracked_statuses(session: AsyncSession) -> list[TelegramStatusMessage]:
+    """Every status message a bot was still editing when it stopped, oldest first (the bot carries on with them
+    when it starts: it is the one edge that acts for all its users)."""
+    query = select(TelegramStatusMessage).order_by(TelegramStatusMessage.created_at)
+    return list((await session.execute(query)).scalars())
 
 
 async def accounts_of(session: AsyncSession, user: User) -> list[TelegramAccount]:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from spek.embedded import wait_for_exit
 from tests.browser.ui import CHAT_ANSWER, CHAT_FAILS_ON, CHAT_WORD_DELAY, DESKTOP, FAKE_NOTE, script_errors
-from tests.fake_llm import FakeServer, as_json, fake_openai
+from tests.fake_llm import FakeServer, as_json, fake_openai, llm_settings
 from tests.support import UNLIMITED, GraphQLClient, free_port, spek_process, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,10 +48,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, llm_server: FakeServer) ->
         "SPEK_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL_SECONDS),
         # A note is written after every transcript (SPEK_NOTES is on by default), by the fake LLM: quick, and
         # always the same note, so the notes screens can be checked exactly.
-        "SPEK_LLM_PROVIDER": "openai",
-        "SPEK_LLM_BASE_URL": llm_server.base_url,
-        "SPEK_LLM_MODEL": "fake-notes",
-        "SPEK_LLM_API_KEY": "sk-test",
+        **llm_settings(llm_server),
         **UNLIMITED,
     }
     log = data_dir / "up.log"

@@ -184,6 +184,7 @@ def test_a_note_shows_its_parts_related_notes_and_its_recording(noted: tuple[Pag
         assert re.fullmatch(r"[+−]?[01]\.\d\d", score), score
     content = page.locator(".markdown")
     expect(content.get_by_role("heading", name="Key points")).to_be_visible()
+    expect(content.get_by_role("heading", name="The outage")).to_be_visible()  # key points grouped by topic
     expect(content.locator("li", has_text="Internet down since this morning")).to_be_visible()
     expect(content.locator("li.task")).to_contain_text(["To do: " + FAKE_NOTE["action_items"][0]])
 

@@ -20,7 +20,10 @@ TRANSCRIBED_WITHIN_MS = 120_000
 FAKE_NOTE = {
     "title": "Internet outage call",
     "summary": "A customer reports the internet down since morning. Support finds an outage in the area.",
-    "key_points": ["Internet down since this morning", "Outage in the customer's area"],
+    "topics": [
+        {"topic": "The outage", "points": ["Internet down since this morning", "Outage in the customer's area"]},
+        {"topic": "Account", "points": ["The customer gave an account number"]},
+    ],
     "decisions": ["Wait for the outage to be fixed"],
     "action_items": ["Check the connection again in two hours"],
     "tags": ["networking", "outage", "support"],
