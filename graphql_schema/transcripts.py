@@ -47,6 +47,9 @@ class Segment:
     speaker: str | None = strawberry.field(description="Speaker.label; null when diarization was off")
     text: str
     words: list[Word]
+    language: str = strawberry.field(
+        description="ISO 639-1 code it was recognized in: the transcript's, unless the recording changes language"
+    )
     matches: list[TextMatch] = strawberry.field(
         default_factory=list, description="search results only: what to highlight in text"
     )

@@ -38,7 +38,7 @@ def segment(
     index: int, start: float, speaker: str | None, text: str, with_words: bool = True, end: float | None = None
 ) -> DocumentSegment:
     words = timed(text, start)
-    return DocumentSegment(uuid.uuid4(), index, start, end or words[-1].end, speaker, text, words if with_words else ())
+    return DocumentSegment(uuid.uuid4(), index, start, end or words[-1].end, speaker, text, "en", words if with_words else ())
 
 
 SEGMENTS = (
@@ -206,6 +206,7 @@ def test_json_has_the_full_metadata() -> None:
     assert [s["id"] for s in data["segments"]] == [str(s.id) for s in SEGMENTS]
     assert [s["speakerName"] for s in data["segments"]] == [NAMES[s.speaker] for s in SEGMENTS]
     first = data["segments"][0]
+    assert first["language"] == "en"
     assert first["text"] == "Good morning everyone." and first["words"][0] == {
         "start": 0.5,
         "end": 0.74,

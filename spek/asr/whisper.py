@@ -44,6 +44,13 @@ NO_SPEECH_PROBABILITY = 0.6
 LANGUAGE_DETECTION_WINDOWS = 4
 LANGUAGE_DETECTION_THRESHOLD = 0.5
 WINDOW_SECONDS = 30
+# Files that change language (the language not forced): LANGUAGE_PROBES regions spread over the file, each
+# REGION_LANGUAGE_MIN_SECONDS or longer, are checked on their own; when one is another language than the
+# file's, sure to REGION_LANGUAGE_CONFIDENCE, every region gets its own language and each run of regions in
+# one language is decoded in it. A region too short or unsure to tell keeps the language before it.
+LANGUAGE_PROBES = 6
+REGION_LANGUAGE_MIN_SECONDS = 2.0
+REGION_LANGUAGE_CONFIDENCE = 0.7
 # The VAD stage's tight regions (0.25 s padding) joined and padded into faster-whisper's own default
 # view of speech: pauses under 2 s do not split, 0.4 s of padding.
 JOIN_PAUSES_UNDER = 1.5
@@ -94,6 +101,15 @@ class TranscribedSegment:
     end: float
     text: str
     words: list[Word] = field(default_factory=list)
+    language: str | None = None  # what it was decoded as
+
+
+@dataclass
+class LanguageRun:
+    """Consecutive speech regions in one language."""
+
+    language: str
+    regions: list[SpeechRegion]
 
 
 @dataclass
@@ -137,12 +153,27 @@ class WhisperTranscriber:
         duration = len(audio) / SAMPLE_RATE
         if speech is None:
             speech = detect_speech(audio)
-        regions = widen(speech, JOIN_PAUSES_UNDER, PAD_SECONDS, duration, chunk_seconds)
-        chunks = plan_chunks(regions, chunk_seconds)
         probability = 1.0
+        runs = [LanguageRun(language, speech)] if language is not None else []
         if language is None:
-            language, probability = self._detect_language(audio, regions)
-        total = sum(c.speech_seconds for c in chunks)
+            language, probability = self._detect_language(
+                audio, widen(speech, JOIN_PAUSES_UNDER, PAD_SECONDS, duration, chunk_seconds)
+            )
+            runs = self._language_runs(audio, speech, language)
+            if len(runs) > 1:  # the file's language is the one spoken longest; how sure: its share of the speech
+                spoken: dict[str, float] = {}
+                for run in runs:
+                    spoken[run.language] = spoken.get(run.language, 0.0) + sum(r.duration for r in run.regions)
+                language, seconds = max(spoken.items(), key=lambda item: item[1])
+                probability = seconds / max(sum(spoken.values()), 1e-9)
+        chunks = [
+            (run.language, chunk)
+            for run in runs
+            for chunk in plan_chunks(
+                widen(run.regions, JOIN_PAUSES_UNDER, PAD_SECONDS, duration, chunk_seconds), chunk_seconds
+            )
+        ]
+        total = sum(c.speech_seconds for _, c in chunks)
         done = 0.0
         segments: list[TranscribedSegment] = []
         reached = [0.0]  # the fraction reported last
@@ -150,8 +181,9 @@ class WhisperTranscriber:
         def tick() -> None:
             on_progress(reached[0])  # between segments too: a cancelled job stops at the next one
 
-        for chunk in chunks:
-            for segment in self._transcribe_chunk(audio, chunk, language, quality, speech, tick):
+        for chunk_language, chunk in chunks:
+            for segment in self._transcribe_chunk(audio, chunk, chunk_language, quality, speech, tick):
+                segment.language = chunk_language
                 segments.append(segment)
                 reached[0] = max(reached[0], min(1.0, (done + chunk.speech_before(segment.end)) / total))
                 on_progress(reached[0])
@@ -178,6 +210,38 @@ class WhisperTranscriber:
             language_detection_threshold=LANGUAGE_DETECTION_THRESHOLD,
         )
         return language, probability
+
+    def _language_runs(self, audio: Audio, regions: list[SpeechRegion], language: str) -> list[LanguageRun]:
+        """The VAD stage's regions (before widening, which would join a change of language across a short
+        pause) in runs of one language: all in the file's `language` unless a probe finds another."""
+        if not self._model.model.is_multilingual:
+            return [LanguageRun(language, regions)]
+        long_enough = [i for i, r in enumerate(regions) if r.end - r.start >= REGION_LANGUAGE_MIN_SECONDS]
+        step = max(1, len(long_enough) // LANGUAGE_PROBES)
+        probes = long_enough[::step][:LANGUAGE_PROBES]
+        found = {i: self._region_language(audio, regions[i]) for i in probes}
+        if all(found[i] in (None, language) for i in probes):
+            return [LanguageRun(language, regions)]
+        runs: list[LanguageRun] = []
+        current = language
+        for i, region in enumerate(regions):
+            if i not in found and region.end - region.start >= REGION_LANGUAGE_MIN_SECONDS:
+                found[i] = self._region_language(audio, region)
+            current = found.get(i) or current
+            if runs and runs[-1].language == current:
+                runs[-1].regions.append(region)
+            else:
+                runs.append(LanguageRun(current, [region]))
+        return runs
+
+    def _region_language(self, audio: Audio, region: SpeechRegion) -> str | None:
+        """The language of one region's first 30 s, when Whisper is sure of it."""
+        start = int(region.start * SAMPLE_RATE)
+        end = min(int(region.end * SAMPLE_RATE), start + WINDOW_SECONDS * SAMPLE_RATE)
+        language, probability, _ = self._model.detect_language(
+            np.asarray(audio[start:end], dtype=np.float32), language_detection_segments=1
+        )
+        return language if probability >= REGION_LANGUAGE_CONFIDENCE else None
 
     def _transcribe_chunk(
         self,

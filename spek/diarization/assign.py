@@ -17,6 +17,7 @@ class SpeakerSegment:
     end: float
     speaker: str | None
     words: list[Word] = field(default_factory=list)
+    language: str | None = None  # the language its words were decoded in
 
     @property
     def text(self) -> str:
@@ -49,7 +50,11 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
             speaker = _speaker_of(Word(segment.start, segment.end, segment.text, 1.0), turns, previous)
             result.append(
                 SpeakerSegment(
-                    segment.start, segment.end, _label(speaker), [Word(segment.start, segment.end, segment.text, 1.0)]
+                    segment.start,
+                    segment.end,
+                    _label(speaker),
+                    [Word(segment.start, segment.end, segment.text, 1.0)],
+                    segment.language,
                 )
             )
             continue
@@ -64,7 +69,7 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
             # silence between them, which is no one speaking.
             after_pause = current is not None and word.start - current.end > MAX_PAUSE_SECONDS
             if current is None or current.speaker != label or ends_sentence or too_long or after_pause:
-                current = SpeakerSegment(word.start, word.end, label)
+                current = SpeakerSegment(word.start, word.end, label, language=segment.language)
                 result.append(current)
             current.words.append(word)
             current.end = word.end

@@ -170,7 +170,7 @@ async def _diarize(run: _Run, transcription: Transcription, speech: list[SpeechR
     options = run.options
     if not options.diarize:
         await run.stop_if_asked()
-        return [SpeakerSegment(s.start, s.end, None, s.words) for s in transcription.segments]
+        return [SpeakerSegment(s.start, s.end, None, s.words, s.language) for s in transcription.segments]
     await run.begin("diarizing")
     count = SpeakerCount(options.num_speakers, options.min_speakers, options.max_speakers)
     turns = await anyio.to_thread.run_sync(lambda: run.tools.diarizer().diarize(run.audio, count, speech))

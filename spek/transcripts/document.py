@@ -69,6 +69,7 @@ class DocumentSegment:
     end: float
     speaker: str | None  # the label; None when diarization was off
     text: str
+    language: str
     words: tuple[DocumentWord, ...] = ()
 
 
@@ -120,6 +121,7 @@ def document_of(transcript: Transcript) -> TranscriptDocument:
                 speaker=s.speaker,
                 text=s.text,
                 words=tuple(DocumentWord(**w) for w in s.words),
+                language=s.language,
             )
             for s in sorted(transcript.segments, key=lambda s: (s.start, s.index))
         ),

@@ -101,6 +101,7 @@ def json_export(selection: Selection) -> bytes:
                 "end": segment.end,
                 "speaker": segment.speaker,
                 "speakerName": document.speaker_name(segment.speaker),
+                "language": segment.language,
                 "text": segment.text,
                 "words": [
                     {"start": w.start, "end": w.end, "text": w.text, "probability": w.probability}

@@ -42,6 +42,8 @@ class Segment(IdMixin, Base):
     start: Mapped[float] = mapped_column(Float)
     end: Mapped[float] = mapped_column(Float)
     speaker: Mapped[str | None] = mapped_column(String(32))
+    # What Whisper decoded it as: the transcript's language, unless the file changes language.
+    language: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     # [{"start": s, "end": s, "text": "word", "probability": p}, ...]
     words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

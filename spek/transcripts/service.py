@@ -82,6 +82,7 @@ async def save_transcript(
                 start=s.start,
                 end=s.end,
                 speaker=s.speaker,
+                language=s.language or result.language,
                 text=s.text,
                 words=[{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
             )
