@@ -1,6 +1,7 @@
 """Notes on real speech: for each local LLM, how long the note stage takes per minute of audio, and how many
-notes are valid (a title, a summary of 2–3 sentences, 3–5 tags, some content) and faithful (no name and no
-number in the note, outside its headings, that the transcript does not have as a whole word).
+notes are valid (a title, a summary of 2–3 sentences, 3–5 tags, some content), faithful (no name outside the
+title and headings, and no number of two digits or more, that the transcript does not have as a whole word)
+and grouped (key points under two topics or more).
 
 The recordings are the real-speech development set (../shared/speech-devset, fetched into a cache dir):
 each is uploaded once and transcribed; then, for each model, `spek up` starts again on the same data with
@@ -44,7 +45,7 @@ REGENERATE = "mutation($id: ID!) { regenerateNote(recordingId: $id) { id } }"
 # Capitalized words that are not names.
 COMMON = {"i", "speaker", "key", "points", "decisions", "action", "items", "the", "a", "an", "okay", "ok", "yes", "no"}
 _WORD = re.compile(r"[^\W\d_][\w'-]+")
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)+|\d{2,}")
 _SENTENCE_END = re.compile(r"[.!?…](?:\s|$)")
 
 
@@ -96,7 +97,8 @@ class Client:
 
 def named_entities(text: str) -> set[str]:
     """Capitalized words that do not start a sentence, a line or a list item (names, places, products), and
-    numbers. Headings are left out: a topic heading is Title Case by habit, not a name."""
+    numbers of two digits or more (one digit is as often list numbering, or "one" spelled out in the
+    transcript). Headings are left out: a topic heading is Title Case by habit, not a name."""
     found = set(_NUMBER.findall(text))
     for line in text.splitlines():
         if line.lstrip().startswith("#"):
@@ -118,7 +120,7 @@ def judge(name: str, state: dict) -> Result:
     sentences = len(_SENTENCE_END.findall(note["summary"]))
     valid = bool(note["title"]) and 2 <= sentences <= 3 and 3 <= len(note["tags"]) <= 5 and bool(note["content"])
     spoken = transcript["text"].lower()
-    written = f"{note['title']}\n{note['summary']}\n{note['content']}"
+    written = f"# {note['title']}\n{note['summary']}\n{note['content']}"  # the title, too, is a heading
     invented = sorted(w for w in named_entities(written) if not re.search(rf"\b{re.escape(w.lower())}\b", spoken))
     topics = len(re.findall(r"^### ", note["content"], re.M))
     return Result(name, minutes, finished - started, valid, invented, topics)

@@ -84,6 +84,7 @@ class RealFile:
     duration: float
     text: str | None = None
     reference: Annotation | None = None
+    languages: list[tuple[float, float, str]] | None = None  # (start, end, language): files that change language
 
     @property
     def speakers(self) -> int | None:
@@ -109,6 +110,16 @@ def read_rttm(path: Path) -> Annotation:
     return annotation
 
 
+def read_languages(wav: Path) -> list[tuple[float, float, str]] | None:
+    """The reference's (start, end, language) turns, for a file whose `.segments.tsv` names several languages."""
+    table = wav.with_suffix(".segments.tsv")
+    if not table.exists():
+        return None
+    rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    turns = [(float(row[0]), float(row[1]), row[3]) for row in rows if len(row) >= 4]
+    return turns if len({language for _, _, language in turns}) > 1 else None
+
+
 def load_devset(directory: Path, only: list[str] | None) -> list[RealFile]:
     import av
 
@@ -123,7 +134,7 @@ def load_devset(directory: Path, only: list[str] | None) -> list[RealFile]:
             duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
         text = wav.with_suffix(".txt").read_text(encoding="utf-8").strip() if wav.with_suffix(".txt").exists() else None
         reference = read_rttm(wav.with_suffix(".rttm")) if wav.with_suffix(".rttm").exists() else None
-        files.append(RealFile(wav.stem, group, wav, language, duration, text, reference))
+        files.append(RealFile(wav.stem, group, wav, language, duration, text, reference, read_languages(wav)))
     return files
 
 
@@ -149,6 +160,7 @@ class FileResult:
     reference_speech: float = 0.0
     dropped_speech: float = 0.0
     segments: list[tuple[float, float, str | None, str]] = field(default_factory=list)
+    segment_language: float | None = None  # files that change language: share of speech in the right language
 
 
 def _peak_rss_reset() -> None:
@@ -279,7 +291,20 @@ def score_file(pipeline: InProcessPipeline, file: RealFile, quality: str, langua
         result.der25 = _der(file.reference, _bridged(plain), 0.25)
         result.turns_der25 = _der(file.reference, [(t.start, t.end, str(t.speaker)) for t in turns], 0.25)
         result.reference_speech, result.dropped_speech = _dropped(file.reference, plain, file.duration)
+    if file.languages is not None:
+        result.segment_language = _language_match(file.languages, [(s.start, s.end, s.language) for s in segments])
     return result
+
+
+def _language_match(reference: list[tuple[float, float, str]], found: list[tuple[float, float, str | None]]) -> float:
+    """Of the reference speech that some segment covers, the share covered by a segment in its language."""
+    right = covered = 0.0
+    for start, end, language in reference:
+        for s_start, s_end, s_language in found:
+            overlap = max(0.0, min(end, s_end) - max(start, s_start))
+            covered += overlap
+            right += overlap if s_language == language else 0.0
+    return right / covered if covered else 0.0
 
 
 def _rate(details: list[dict[str, float]]) -> float | None:
@@ -352,6 +377,7 @@ def file_line(r: FileResult) -> str:
         f"spk {r.speakers_found}/{r.speakers_reference if r.speakers_reference is not None else '—'} "
         f"lang {r.language}{'' if r.expected_language in (None, r.language) else '≠' + r.expected_language} "
         f"dropped {r.dropped_speech:>4.1f}/{r.reference_speech:>5.1f}s time {r.seconds / r.duration:.3f} RSS {r.peak_rss_mb:.0f} MB"
+        + ("" if r.segment_language is None else f" segment language right {r.segment_language:.2f}")
     )
 
 

@@ -144,16 +144,19 @@ async def run_job(
 
 async def _hand_back(tools: RunnerTools, session: AsyncSession, job_id: uuid.UUID) -> None:
     """Back to the queue for another worker; a hand-back is not a failed attempt."""
-    await session.rollback()
-    job = await session.get_one(Job, job_id)
-    job.attempts -= 1
-    await jobs.report(
-        session,
-        tools.redis,
-        job,
-        status=JobStatus.QUEUED,
-        message="the worker is shutting down; another worker will continue",
-    )
+    # The stop may have come in the middle of a database call (saving, indexing): that connection is left
+    # mid-operation and refuses the next one, so it is dropped and the hand-back takes a fresh one.
+    await session.invalidate()
+    async with tools.sessionmaker() as fresh:
+        job = await fresh.get_one(Job, job_id)
+        job.attempts -= 1
+        await jobs.report(
+            fresh,
+            tools.redis,
+            job,
+            status=JobStatus.QUEUED,
+            message="the worker is shutting down; another worker will continue",
+        )
     log.info("job.handed_back", job_id=str(job_id))
 
 
