@@ -30,7 +30,11 @@ async def append(redis: Redis, key: str, data: dict[str, Any], *, final: bool, r
 
 
 async def follow(redis: Redis, key: str, after: int = 0) -> AsyncIterator[tuple[int, dict[str, Any]]]:
-    """(seq, data) of every event with seq > after, then of live ones, ending after the final event."""
+    """(seq, data) of every event with seq > after, then of live ones, ending after the final event.
+
+    The final event comes even when its seq is not past `after`: Redis restored from an older snapshot
+    numbers new events again from where the snapshot was, and a reader resuming from a seq it saw before
+    the loss must still learn how the stream ended."""
     last_id = "0-0"
     while True:
         replies = await redis.xread({key: last_id}, count=100, block=FOLLOW_BLOCK_MS)
@@ -38,9 +42,10 @@ async def follow(redis: Redis, key: str, after: int = 0) -> AsyncIterator[tuple[
             for entry_id, fields in entries:
                 last_id = entry_id
                 seq = int(fields[b"seq"])
-                if seq > after:
+                final = fields.get(b"final") == b"1"
+                if seq > after or final:
                     yield seq, json.loads(fields[b"data"])
-                if fields.get(b"final") == b"1":
+                if final:
                     return
 
 

@@ -220,3 +220,29 @@ def test_a_finished_job_whose_events_expired_still_ends_the_subscription(stack, 
         event = json.loads(ws.recv(timeout=10))["payload"]["data"]["jobProgress"]
         assert event["status"] == "COMPLETED" and event["progress"] == 1.0 and event["seq"] == 1
         assert json.loads(ws.recv(timeout=10)) == {"id": "old", "type": "complete"}
+
+
+def test_a_reader_resuming_past_a_restored_redis_still_learns_how_the_stream_ended(stack) -> None:
+    """Redis restored from an older snapshot numbers new events again from the snapshot's seq: a subscriber
+    resuming with the `after` it saw before the loss would skip them all, the final one too, and never learn the
+    job's end. It gets the final event whatever its seq."""
+    from spek import streams
+
+    key = f"test:restored:{uuid.uuid4()}"
+
+    async def scenario() -> list[tuple[int, dict]]:
+        redis = Redis.from_url(stack.redis_url)
+        try:
+            for n in (1, 2):  # what the snapshot holds
+                await streams.append(redis, key, {"n": n}, final=False, retention_seconds=60)
+            for n in (3, 4):  # seen by the subscriber, then lost with Redis
+                await streams.append(redis, key, {"n": n}, final=False, retention_seconds=60)
+            await redis.delete(key, key + ":seq")
+            for n in (1, 2):
+                await streams.append(redis, key, {"n": n}, final=False, retention_seconds=60)
+            await streams.append(redis, key, {"n": "done"}, final=True, retention_seconds=60)  # seq 3 again
+            return [event async for event in streams.follow(redis, key, after=4)]
+        finally:
+            await redis.aclose()
+
+    assert run_async(scenario()) == [(3, {"n": "done"})]
