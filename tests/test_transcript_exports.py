@@ -38,7 +38,9 @@ def segment(
     index: int, start: float, speaker: str | None, text: str, with_words: bool = True, end: float | None = None
 ) -> DocumentSegment:
     words = timed(text, start)
-    return DocumentSegment(uuid.uuid4(), index, start, end or words[-1].end, speaker, text, "en", words if with_words else ())
+    return DocumentSegment(
+        uuid.uuid4(), index, start, end or words[-1].end, speaker, text, "en", words if with_words else ()
+    )
 
 
 SEGMENTS = (
