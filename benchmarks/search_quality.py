@@ -37,9 +37,8 @@ import httpx
 import numpy as np
 import psutil
 
-from spek import migrate
-from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
-from tests.support import free_port, spek_process, sql, wait_until_ready
+from tests.support import Stack, sql
+from tests.support import running_stack as tests_stack
 
 QUERIES_FILE = Path(__file__).with_name("search_queries.json")
 HTML_ROOT = "usr/share/doc/python3.11/html"
@@ -126,52 +125,26 @@ def normalized(text: str) -> str:
 # -- the stack -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Stack:
-    base_url: str
-    database_url: str
-
-
 @contextmanager
 def running_stack(data_dir: Path, model: str, **settings: str) -> Iterator[Stack]:
-    """Embedded PostgreSQL and Redis, migrated, with `spek serve`, one `spek worker` for this embedding model and
-    a chat worker; `settings` add to the environment."""
-    postgres, redis = EmbeddedPostgres(data_dir / "postgres"), EmbeddedRedis(data_dir / "redis")
-    processes: list[subprocess.Popen] = []
-    log = (data_dir / "spek.log").open("wb")
-    try:
-        database_url, redis_url = postgres.start(), redis.start()
-        migrate.upgrade(database_url)
-        port = free_port()
-        env = {
-            "SPEK_DATA_DIR": str(data_dir),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SPEK_PORT": str(port),
-            "SPEK_EMBEDDING_MODEL": model,
-            "SPEK_NOTES": "false",
-            "SPEK_LOG_LEVEL": "WARNING",
-            "SPEK_ACCESS_TOKEN_TTL": "86400",  # embedding the corpus can outlast the default 15 minutes
-            **settings,
-        }
-        commands = (["serve"], ["worker"], ["worker", "--chat"])
-        processes = [spek_process(command, env, args, stdout=log, stderr=log) for command, *args in commands]
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_ready(base_url, processes[0])
-        yield Stack(base_url, database_url)
-    except BaseException:
-        log.flush()
-        tail = (data_dir / "spek.log").read_text(errors="replace").splitlines()[-20:]
-        print("\n".join(["spek's log, last lines:", *tail]), file=sys.stderr)
-        raise
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            wait_for_exit(process, 20)
-        log.close()
-        redis.stop()
-        postgres.stop()
+    """The tests' stack (embedded PostgreSQL and Redis, `spek serve`, a worker, a chat worker) for this embedding
+    model, `settings` added, its output in `spek.log` (the last lines printed if it fails)."""
+    settings = {
+        "SPEK_EMBEDDING_MODEL": model,
+        "SPEK_LOG_LEVEL": "WARNING",
+        "SPEK_ACCESS_TOKEN_TTL": "86400",  # embedding the corpus can outlast the default 15 minutes
+        "SPEK_MAX_DOCUMENT_MB": "50",
+        **settings,
+    }
+    with (data_dir / "spek.log").open("wb") as log:
+        try:
+            with tests_stack(data_dir, log, **settings) as stack:
+                yield stack
+        except BaseException:
+            log.flush()
+            tail = (data_dir / "spek.log").read_text(errors="replace").splitlines()[-20:]
+            print("\n".join(["spek's log, last lines:", *tail]), file=sys.stderr)
+            raise
 
 
 class Client:

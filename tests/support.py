@@ -11,13 +11,16 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 from starlette.routing import BaseRoute
 from websockets.sync.client import connect
+
+from spek import migrate
+from spek.embedded import EmbeddedPostgres, EmbeddedRedis, wait_for_exit
 
 T = TypeVar("T")
 
@@ -88,6 +91,61 @@ def spek_process(
     return subprocess.Popen(
         [sys.executable, "-m", "spek", command, *(args_extra or [])], env={**os.environ, **env}, **kwargs
     )
+
+
+@dataclass
+class Stack:
+    """A real Spek stack for tests and benchmarks: embedded PostgreSQL and Redis, the API, a worker and a chat
+    worker."""
+
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    base_url: str
+    env: dict[str, str]
+    postgres: EmbeddedPostgres
+    # "serve", "worker", "chat worker"; a test that replaces one puts the new process here, to be stopped too.
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+
+@contextmanager
+def running_stack(data_dir: Path, log: IO[bytes] | None = None, **settings: str) -> Iterator[Stack]:
+    """Embedded PostgreSQL and Redis, migrated, with the API, a worker and a chat worker; `settings` add to the
+    environment; with `log`, the processes' output goes there."""
+    postgres, redis = EmbeddedPostgres(data_dir / "postgres"), EmbeddedRedis(data_dir / "redis")
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        database_url, redis_url = postgres.start(), redis.start()
+        migrate.upgrade(database_url)
+        port = free_port()
+        env = {
+            "SPEK_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SPEK_PORT": str(port),
+            "SPEK_WORKER_HEARTBEAT_SECONDS": "2",
+            "SPEK_MAX_UPLOAD_MB": "5",
+            "SPEK_MAX_DOCUMENT_MB": "1",
+            # Notes are asked for (regenerateNote) by the tests that want them: an LLM run after every
+            # transcription would hold up the one worker.
+            "SPEK_NOTES": "false",
+            **UNLIMITED,
+            **settings,
+        }
+        output = {"stdout": log, "stderr": log} if log is not None else {}
+        processes["serve"] = spek_process("serve", env, **output)
+        processes["worker"] = spek_process("worker", env, **output)
+        processes["chat worker"] = spek_process("worker", env, ["--chat"], **output)
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, processes["serve"])
+        yield Stack(data_dir, database_url, redis_url, base_url, env, postgres, processes)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            wait_for_exit(process, 20)
+        redis.stop()
+        postgres.stop()
 
 
 class GraphQLClient:

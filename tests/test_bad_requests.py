@@ -19,8 +19,7 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from spek.web.app import RequestIdMiddleware
-from tests.conftest import Stack
-from tests.support import Account, GraphQLClient
+from tests.support import Account, GraphQLClient, Stack
 
 UPLOAD = "mutation($file: Upload!) { uploadRecording(file: $file) { id } }"
 OPERATIONS = json.dumps({"query": UPLOAD, "variables": {"file": None}})

@@ -15,15 +15,16 @@ from starlette.responses import JSONResponse, Response
 
 from spek.chat.answer import NOTHING_FOUND
 from spek.embedded import wait_for_exit
-from tests.conftest import Stack, running_stack
 from tests.fake_llm import FakeServer, fake_openai, llm_settings, serving, sse
 from tests.support import (
     Account,
     GraphQLClient,
+    Stack,
     embedded,
     free_port,
     poll_http,
     register,
+    running_stack,
     spek_process,
     sql,
     subscribe,

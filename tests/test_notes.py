@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.audio import SUPPORT_CALL, dialogue, speak
-from tests.conftest import Stack, running_stack
 from tests.fake_llm import FakeServer, as_json, fake_openai, llm_settings, user_prompt
-from tests.support import Account, GraphQLClient, embedded, follow, register, transcribed
+from tests.support import Account, GraphQLClient, Stack, embedded, follow, register, running_stack, transcribed
 
 NOTE_FIELDS = """id title summary content tags { name color } keyPhrases sentiment { speaker label score }
   sourceRecordingId notebookId isFavorite isRead readingTimeMinutes language model createdAt updatedAt"""

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from spek.ratelimits import client_address
-from tests.conftest import Stack, running_stack
-from tests.support import Account, GraphQLClient, register
+from tests.support import Account, GraphQLClient, Stack, register, running_stack
 
 SIGNUPS = 6
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }"

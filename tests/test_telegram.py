@@ -21,10 +21,19 @@ from spek.embedded import wait_for_exit
 from spek.settings import Settings
 from telegram_bot.app import webhook_secret
 from tests.audio import reencode, speak
-from tests.conftest import Stack, running_stack
 from tests.fake_llm import as_json, fake_openai, llm_settings
 from tests.fake_telegram import FakeTelegram, SentMessage, fake_telegram
-from tests.support import GraphQLClient, free_port, register, spek_process, sql, upload, wait_until_ready
+from tests.support import (
+    GraphQLClient,
+    Stack,
+    free_port,
+    register,
+    running_stack,
+    spek_process,
+    sql,
+    upload,
+    wait_until_ready,
+)
 
 TOKEN = "123456789:AAE-spek_test_token_for_the_fake_api"
 ANN = {"id": 700001, "is_bot": False, "first_name": "Ann", "language_code": "en"}

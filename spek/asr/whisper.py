@@ -5,6 +5,7 @@ own, so what sits in memory (samples, log-mel features) is bounded by the chunk 
 """
 
 import enum
+import math
 import re
 import zlib
 from collections import Counter
@@ -44,11 +45,15 @@ NO_SPEECH_PROBABILITY = 0.6
 LANGUAGE_DETECTION_WINDOWS = 4
 LANGUAGE_DETECTION_THRESHOLD = 0.5
 WINDOW_SECONDS = 30
-# Files that change language (the language not forced): LANGUAGE_PROBES regions spread over the file, each
-# REGION_LANGUAGE_MIN_SECONDS or longer, are checked on their own; when one is another language than the
-# file's, sure to REGION_LANGUAGE_CONFIDENCE, every region gets its own language and each run of regions in
-# one language is decoded in it. A region too short or unsure to tell keeps the language before it.
+# Files that change language (the language not forced): regions of REGION_LANGUAGE_MIN_SECONDS or longer are
+# probed on their own (each probe is one encoder pass, ~0.65 s for base on 2 cores). When the file's first
+# window left the language unsure (under LANGUAGE_SURE), LANGUAGE_PROBES spread over the file; when sure, one
+# per PROBE_EVERY_SECONDS of the speech after that window (none for a short file), LANGUAGE_PROBES at most.
+# When a probe finds another language, sure to REGION_LANGUAGE_CONFIDENCE, every region gets its own and each
+# run of regions in one language is decoded in it. A region too short or unsure to tell keeps the one before.
 LANGUAGE_PROBES = 6
+LANGUAGE_SURE = 0.9
+PROBE_EVERY_SECONDS = 300.0
 REGION_LANGUAGE_MIN_SECONDS = 2.0
 REGION_LANGUAGE_CONFIDENCE = 0.7
 # The VAD stage's tight regions (0.25 s padding) joined and padded into faster-whisper's own default
@@ -159,7 +164,7 @@ class WhisperTranscriber:
             language, probability = self._detect_language(
                 audio, widen(speech, JOIN_PAUSES_UNDER, PAD_SECONDS, duration, chunk_seconds)
             )
-            runs = self._language_runs(audio, speech, language)
+            runs = self._language_runs(audio, speech, language, sure=probability >= LANGUAGE_SURE)
             if len(runs) > 1:  # the file's language is the one spoken longest; how sure: its share of the speech
                 spoken: dict[str, float] = {}
                 for run in runs:
@@ -211,14 +216,28 @@ class WhisperTranscriber:
         )
         return language, probability
 
-    def _language_runs(self, audio: Audio, regions: list[SpeechRegion], language: str) -> list[LanguageRun]:
+    def _language_runs(self, audio: Audio, regions: list[SpeechRegion], language: str, sure: bool) -> list[LanguageRun]:
         """The VAD stage's regions (before widening, which would join a change of language across a short
-        pause) in runs of one language: all in the file's `language` unless a probe finds another."""
+        pause) in runs of one language: all in the file's `language` unless a probe finds another. `sure`: the
+        file's first window of speech was surely `language`."""
         if not self._model.model.is_multilingual:
             return [LanguageRun(language, regions)]
-        long_enough = [i for i, r in enumerate(regions) if r.end - r.start >= REGION_LANGUAGE_MIN_SECONDS]
-        step = max(1, len(long_enough) // LANGUAGE_PROBES)
-        probes = long_enough[::step][:LANGUAGE_PROBES]
+        candidates = [i for i, r in enumerate(regions) if r.end - r.start >= REGION_LANGUAGE_MIN_SECONDS]
+        count = LANGUAGE_PROBES
+        if sure:  # only the speech after the window the file's language was told from
+            heard, first_window_end = 0.0, regions[-1].end if regions else 0.0
+            for region in regions:
+                heard += region.end - region.start
+                if heard >= WINDOW_SECONDS:
+                    first_window_end = region.end
+                    break
+            candidates = [i for i in candidates if regions[i].start >= first_window_end]
+            rest = sum(regions[i].end - regions[i].start for i in candidates)
+            count = min(LANGUAGE_PROBES, math.ceil(rest / PROBE_EVERY_SECONDS))
+        if count == 0:
+            return [LanguageRun(language, regions)]
+        step = max(1, len(candidates) // count)
+        probes = candidates[::step][:count]
         found = {i: self._region_language(audio, regions[i]) for i in probes}
         if all(found[i] in (None, language) for i in probes):
             return [LanguageRun(language, regions)]
