@@ -57,6 +57,7 @@ class Result:
     valid: bool
     invented: list[str]
     topics: int = 0  # `### topic` groups of key points
+    shape: str = ""  # what validity was judged on: summary sentences, tags, content
 
 
 class Client:
@@ -119,11 +120,12 @@ def judge(name: str, state: dict) -> Result:
         return Result(name, minutes, finished - started, False, [f"job {job['status']}: {job['error']}"])
     sentences = len(_SENTENCE_END.findall(note["summary"]))
     valid = bool(note["title"]) and 2 <= sentences <= 3 and 3 <= len(note["tags"]) <= 5 and bool(note["content"])
+    shape = f"sentences={sentences} tags={len(note['tags'])} content={len(note['content'])}"
     spoken = transcript["text"].lower()
     written = f"# {note['title']}\n{note['summary']}\n{note['content']}"  # the title, too, is a heading
     invented = sorted(w for w in named_entities(written) if not re.search(rf"\b{re.escape(w.lower())}\b", spoken))
     topics = len(re.findall(r"^### ", note["content"], re.M))
-    return Result(name, minutes, finished - started, valid, invented, topics)
+    return Result(name, minutes, finished - started, valid, invented, topics, shape)
 
 
 def fetch(cache: Path, skip_ru: bool) -> Path:
@@ -175,7 +177,7 @@ def main() -> None:
                 f"{seconds / len(results):>7.1f}"
             )
             details += [
-                f"{model} {r.name}: valid={r.valid} invented={r.invented} topics={r.topics} {r.seconds:.0f}s"
+                f"{model} {r.name}: valid={r.valid} ({r.shape}) invented={r.invented} topics={r.topics} {r.seconds:.0f}s"
                 for r in results
             ]
         print("\n" + "\n".join(details))

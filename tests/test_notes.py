@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from spek.notes.writer import SUMMARY_PROMPT
 from tests.audio import SUPPORT_CALL, dialogue, speak
 from tests.fake_llm import FakeServer, as_json, fake_openai, llm_settings, user_prompt
 from tests.support import Account, GraphQLClient, Stack, embedded, follow, register, running_stack, transcribed
@@ -41,6 +42,10 @@ def answer(body: dict) -> str:
         # A server that ignores the schema's topics, answering a flat list of key points: they still show.
         flat = {key: value for key, value in FAKE_NOTE.items() if key != "topics"}
         return as_json({**flat, "key_points": ["Проверить сеть утром"]})
+    if "lamp" in user_prompt(body).lower():  # a model that gives a one-sentence summary, and no full stop
+        if user_prompt(body).startswith(SUMMARY_PROMPT):
+            return as_json({"summary": "The keeper checks the lamp every night. He writes each check in the log"})
+        return as_json({**FAKE_NOTE, "summary": "The keeper checks the lamp"})
     return as_json(FAKE_NOTE)
 
 
@@ -127,6 +132,19 @@ def test_a_russian_transcripts_note_has_russian_headings(noted: dict, noted_stac
         and "## Задачи" in note["content"]
     )
     assert "Key points" not in note["content"]
+
+
+def test_a_one_sentence_summary_is_asked_for_again(noted: dict, noted_stack: Stack, tmp_path) -> None:
+    client = noted["client"]
+    erin = register(client)
+    memo = speak(
+        "The lighthouse keeper checks the lamp every night and writes each check in the log.", tmp_path / "m.wav"
+    )
+    recording = transcribed(client, noted_stack, erin.access_token, memo, {"language": "en", "diarize": False})
+    note_job = client.data(RECORDING, {"id": recording}, erin.access_token)["recording"]["noteJob"]
+    assert follow(noted_stack, erin.access_token, note_job["id"])[-1]["status"] == "COMPLETED"
+    note = client.data(RECORDING, {"id": recording}, erin.access_token)["recording"]["note"]
+    assert note["summary"] == "The keeper checks the lamp every night. He writes each check in the log."
 
 
 def test_a_note_is_found_by_search_and_edited(noted: dict) -> None:

@@ -69,6 +69,12 @@ NOTE_SCHEMA: dict[str, Any] = {
     "required": ["title", "summary", "topics", "decisions", "action_items", "tags"],
 }
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"summary": {"type": "string", "maxLength": 600}},
+    "required": ["summary"],
+}
+SUMMARY_PROMPT = "Summarize this conversation in two or three full sentences, each ending with a period.\n\n"
 
 
 @dataclass(frozen=True)
@@ -160,9 +166,14 @@ async def write_note(
         f"tags.\n{tags_hint}\n{source}"
     )
     data = await _ask(llm, language, prompt, NOTE_SCHEMA)
+    summary = _summary(data.get("summary"))
+    if len(_sentences(summary)) < 2:  # small models often give one sentence: asked once more, for it alone
+        again = await _ask(llm, language, SUMMARY_PROMPT + source, SUMMARY_SCHEMA)
+        if len(_sentences(better := _summary(again.get("summary")))) > len(_sentences(summary)):
+            summary = better
     return NoteDraft(
         title=_title(data.get("title"), fallback_title),
-        summary=_summary(data.get("summary")),
+        summary=summary,
         content=_markdown(data, language),
         tags=_tags(_strings(data, "tags", 10), known_tags),
     )
@@ -173,10 +184,14 @@ def _title(value: object, fallback: str) -> str:
     return (title or fallback)[:200]
 
 
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text) if s]
+
+
 def _summary(value: object) -> str:
-    """At most three sentences: a small model sometimes runs on."""
-    sentences = [s for s in _SENTENCE.split(" ".join(str(value or "").split())) if s]
-    return " ".join(sentences[:3])
+    """At most three sentences, the last one ended: a small model sometimes runs on, or stops mid-sentence."""
+    summary = " ".join(_sentences(" ".join(str(value or "").split()))[:3])
+    return summary + "." if summary and summary[-1] not in ".!?…" else summary
 
 
 def _key_points(data: dict[str, Any]) -> str:
