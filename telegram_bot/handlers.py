@@ -59,6 +59,27 @@ HISTORY_SIZE = 10
 ALBUM_WAIT_SECONDS = 1.0  # an album's messages come within a fraction of a second of each other
 
 
+class Albums:
+    """An album's files come as separate messages at about the same time: the first one waits a moment and takes
+    the whole album, to upload it as one batch."""
+
+    def __init__(self, wait_seconds: float = ALBUM_WAIT_SECONDS) -> None:
+        self.wait_seconds = wait_seconds
+        self._open: dict[str, list[Message]] = {}
+
+    async def collect(self, message: Message) -> list[Message]:
+        """The album's messages for its first message, [] for the rest; a message not in an album alone."""
+        group = message.media_group_id
+        if group is None:
+            return [message]
+        if group in self._open:
+            self._open[group].append(message)
+            return []
+        self._open[group] = [message]
+        await asyncio.sleep(self.wait_seconds)
+        return sorted(self._open.pop(group), key=lambda m: m.message_id)
+
+
 @dataclass
 class BotServices:
     """What the bot process holds for its lifetime."""
@@ -69,7 +90,7 @@ class BotServices:
     storage: Storage
     rate_limits: RateLimits
     throttle: EditThrottle = field(default_factory=EditThrottle)
-    albums: "Albums" = field(default_factory=lambda: Albums())
+    albums: Albums = field(default_factory=Albums)
     # Files still being processed per chat, and how many were sent since it was last empty (for "all ready").
     running: dict[int, int] = field(default_factory=dict)
     sent: dict[int, int] = field(default_factory=dict)
@@ -326,27 +347,6 @@ async def _incoming(bot: Bot, services: BotServices, lang: str, found: _Media) -
     if not file.file_path:
         raise _Refused(text(lang, "unsupported"))
     return IncomingFile(found.filename, _download(bot, file.file_path))
-
-
-class Albums:
-    """An album's files come as separate messages at about the same time: the first one waits a moment and takes
-    the whole album, to upload it as one batch."""
-
-    def __init__(self, wait_seconds: float = ALBUM_WAIT_SECONDS) -> None:
-        self.wait_seconds = wait_seconds
-        self._open: dict[str, list[Message]] = {}
-
-    async def collect(self, message: Message) -> list[Message]:
-        """The album's messages for its first message, [] for the rest; a message not in an album alone."""
-        group = message.media_group_id
-        if group is None:
-            return [message]
-        if group in self._open:
-            self._open[group].append(message)
-            return []
-        self._open[group] = [message]
-        await asyncio.sleep(self.wait_seconds)
-        return sorted(self._open.pop(group), key=lambda m: m.message_id)
 
 
 @router.message(F.voice | F.audio | F.video_note | F.video | F.document)

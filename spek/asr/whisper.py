@@ -158,19 +158,15 @@ class WhisperTranscriber:
         duration = len(audio) / SAMPLE_RATE
         if speech is None:
             speech = detect_speech(audio)
-        probability = 1.0
-        runs = [LanguageRun(language, speech)] if language is not None else []
         if language is None:
             language, probability = self._detect_language(
                 audio, widen(speech, JOIN_PAUSES_UNDER, PAD_SECONDS, duration, chunk_seconds)
             )
             runs = self._language_runs(audio, speech, language, sure=probability >= LANGUAGE_SURE)
-            if len(runs) > 1:  # the file's language is the one spoken longest; how sure: its share of the speech
-                spoken: dict[str, float] = {}
-                for run in runs:
-                    spoken[run.language] = spoken.get(run.language, 0.0) + sum(r.duration for r in run.regions)
-                language, seconds = max(spoken.items(), key=lambda item: item[1])
-                probability = seconds / max(sum(spoken.values()), 1e-9)
+            if len(runs) > 1:
+                language, probability = _main_language(runs)
+        else:
+            probability, runs = 1.0, [LanguageRun(language, speech)]
         chunks = [
             (run.language, chunk)
             for run in runs
@@ -331,6 +327,15 @@ class WhisperTranscriber:
         raw, _ = self._model.transcribe(joined, language=language, **COMMON_OPTIONS, **QUALITY_OPTIONS[quality])
         # Times within the joined speech back to file time (the stamps are in file samples).
         yield from _windows(restore_speech_timestamps(_ticking(raw, tick), stamps, SAMPLE_RATE))
+
+
+def _main_language(runs: list[LanguageRun]) -> tuple[str, float]:
+    """The language spoken longest, and its share of the speech (how sure the file is of being in it)."""
+    spoken: dict[str, float] = {}
+    for run in runs:
+        spoken[run.language] = spoken.get(run.language, 0.0) + sum(r.duration for r in run.regions)
+    language, seconds = max(spoken.items(), key=lambda item: item[1])
+    return language, seconds / max(sum(spoken.values()), 1e-9)
 
 
 def _ticking(segments: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
