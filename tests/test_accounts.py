@@ -1,11 +1,16 @@
 import asyncio
 import statistics
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 
 from spek.accounts.passwords import hash_password, hash_password_in_thread, verify_password_in_thread
+from spek.accounts.tokens import load_signing_secret
+from spek.settings import Settings
 from tests.support import REGISTER, Account, GraphQLClient, register, run_async
 
 LOGIN = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken refreshToken user { id email } } }"
@@ -161,3 +166,19 @@ def test_password_hashing_leaves_the_event_loop_free() -> None:
     results, ticks = run_async(run())
     assert results == [True, False, False, True]
     assert ticks >= 10, f"the event loop ran only {ticks} times during five Argon2 calls"
+
+
+def test_a_generated_secret_is_whole_for_processes_starting_together(tmp_path: Path) -> None:
+    """API and worker start together on a new data dir: both must sign with the same, complete secret."""
+    settings = Settings(SPEK_DATA_DIR=str(tmp_path), SPEK_JWT_SECRET=None)
+    start = threading.Barrier(16)
+
+    def load() -> str:
+        start.wait()
+        return load_signing_secret(settings)
+
+    with ThreadPoolExecutor(16) as pool:
+        secrets = list(pool.map(lambda _: load(), range(16)))
+    assert len(secrets[0]) >= 48 and set(secrets) == {secrets[0]}
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["jwt-secret"]

@@ -139,6 +139,17 @@ def test_a_rare_word_counts_for_more_than_a_common_one(client: GraphQLClient) ->
     assert hits[0] == quorum and set(hits) == {quorum, busy, *minutes}
 
 
+def test_phrases_hyphenated_words_and_exclusions(client: GraphQLClient) -> None:
+    frank = register(client)
+    follow_up = new_page(client, frank, "Follow-up", "Send the e-mail about the follow-up meeting to the board.")
+    board = new_page(client, frank, "Board", "The meeting of the board will follow up on the budget.")
+    assert [h["id"] for h in search(client, frank, "e-mail", "KEYWORD")] == [follow_up]
+    assert [h["id"] for h in search(client, frank, '"follow-up meeting"', "KEYWORD")] == [follow_up]
+    assert [h["id"] for h in search(client, frank, '"board will follow"', "KEYWORD")] == [board]
+    assert [h["id"] for h in search(client, frank, "meeting board -budget", "KEYWORD")] == [follow_up]
+    assert search(client, frank, '"board meeting"', "KEYWORD") == []  # both words, in neither page's order
+
+
 def test_accents_are_folded_and_russian_is_stemmed(client: GraphQLClient, library: dict) -> None:
     carol = library["carol"]
     cafe = new_page(client, carol, "Menu", "Café crème and crêpes at the brasserie.")

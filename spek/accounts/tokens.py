@@ -1,6 +1,7 @@
 """Access tokens (short-lived JWTs) and refresh tokens (random, stored hashed)."""
 
 import hashlib
+import os
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,13 +23,17 @@ def load_signing_secret(settings: Settings) -> str:
     path = Path(settings.data_dir) / "jwt-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: when API and worker start together, exactly one of them writes it.
+        # Written whole under another name, then linked into place: when API and worker start together,
+        # exactly one secret wins, and neither can read the file before its secret is in it.
+        draft = path.with_name(f".jwt-secret-{secrets.token_hex(8)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(48))
         try:
-            with open(path, "x", encoding="ascii") as f:
-                f.write(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass
+        finally:
+            draft.unlink()
     return path.read_text(encoding="ascii").strip()
 
 

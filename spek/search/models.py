@@ -41,7 +41,10 @@ class SearchEntry(IdMixin, Base):
 
     __tablename__ = "search_entries"
     __table_args__ = (
-        Index("ix_search_entries_search_vector", "search_vector", postgresql_using="gin"),
+        # Keyword lookups by (owner, word) keys: spek_owned_words, migration 0012.
+        Index(
+            "ix_search_entries_owned_words", text("spek_owned_words(user_id, search_vector)"), postgresql_using="gin"
+        ),
         *(_vector_index(key, model, dimension) for key, (model, dimension) in INDEXED_MODELS.items()),
     )
 

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Row, select, text
@@ -29,10 +29,14 @@ RRF_K = 20
 CANDIDATES = 50
 UNREAD_SEMANTIC_WEIGHT = 0.3
 EF_SEARCH = 100
+SEMANTIC_FETCH = CANDIDATES
 # KEYWORD: a term in at least this many of the caller's entries is common (it scores, but picks no
 # candidates); a little of the score goes to how densely the words occur (ts_rank, length-normalized).
+# Words are looked up in the owner's own part of the GIN index (spek_owned_words, migration 0012): its keys
+# are (owner, word), so a lookup reads the caller's rows with that word only, never every user's.
 COMMON_TERM_ENTRIES = 1000
 DENSITY_WEIGHT = 0.1
+KEYWORD_WORK_MEM = "32MB"
 # Matched words in snippets are marked as Markdown bold; a snippet is at most two fragments.
 HEADLINE = 'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
 
@@ -78,25 +82,27 @@ _IN_NOTEBOOK = """ AND CASE e.kind
     ELSE e.source_id IN (SELECT id FROM notes WHERE notebook_id = :notebook_id)
         OR e.parent_id IN (SELECT id FROM recordings WHERE notebook_id = :notebook_id)
     END"""
-_WORD = re.compile(r"(?:(?<=\s)|^)(-?)(\w+)")
+_WORD = re.compile(r"(?:(?<=[\s\"])|^)(-?)(\w+)")
+_PHRASE = re.compile(r'"([^"]*\w[^"]*)"')
 MAX_WORDS = 32
 
 
 @dataclass(frozen=True)
 class _Terms:
     """The query's words for keyword matching: each wanted word is a term t0, t1, … of its own, so that a
-    rare word can count for more than a common one; an entry matches with any term it has (and none of the
-    -excluded words); websearch syntax ("a phrase" keeps its order) applies to all_words."""
+    rare word can count for more than a common one; an entry matches with any term it has, none of the
+    -excluded words and every "quoted phrase" in its order; websearch syntax applies to all_words."""
 
     sql: str  # a FROM item: q(any_word, all_words, t0, t1, …)
-    exclude: str  # a condition, or "" when nothing is excluded
+    condition: str  # what every hit meets (no -word, each phrase), or "" when the query asks nothing such
     params: dict[str, str]
     count: int  # the wanted terms t0 … t(count-1)
 
     @classmethod
     def of(cls, query: str) -> "_Terms":
         words = [(sign, word) for sign, word in _WORD.findall(query) if word.lower() != "or"][:MAX_WORDS]
-        params = {f"w{i}": word for i, (_, word) in enumerate(words)}
+        phrases = _PHRASE.findall(query)[:MAX_WORDS]
+        params = {f"w{i}": word for i, (_, word) in enumerate(words)} | {f"p{i}": p for i, p in enumerate(phrases)}
         tsquery = "plainto_tsquery(spek_text_search_config(:text), spek_fold(:{}))"
         wanted = [tsquery.format(f"w{i}") for i, (sign, _) in enumerate(words) if not sign]
         unwanted = " || ".join(tsquery.format(f"w{i}") for i, (sign, _) in enumerate(words) if sign)
@@ -104,7 +110,11 @@ class _Terms:
         any_word = " || ".join(wanted) or "''::tsquery"  # only punctuation: nothing to match by words
         columns = "".join(f", {term} AS t{i}" for i, term in enumerate(wanted))
         sql = f"(SELECT {any_word} AS any_word, {every} AS all_words{columns}) AS q"
-        return cls(sql, f"NOT (e.search_vector @@ ({unwanted}))" if unwanted else "", params, len(wanted))
+        phrase = "e.search_vector @@ phraseto_tsquery(spek_text_search_config(:text), spek_fold(:{}))"
+        conditions = [phrase.format(f"p{i}") for i in range(len(phrases))]
+        if unwanted:
+            conditions.append(f"NOT (e.search_vector @@ ({unwanted}))")
+        return cls(sql, " AND ".join(conditions), params, len(wanted))
 
 
 async def search(
@@ -139,21 +149,35 @@ async def search(
             raise NotFound(f"Notebook {notebook_id} not found.")
         params["notebook_id"] = notebook_id
     if mode is SearchMode.KEYWORD:
-        return await _keyword(session, terms, params, limit)
+        return await _hits(session, terms, params, await _keyword(session, terms, params, limit))
     vector = await embed_query(query)
     if mode is SearchMode.SEMANTIC:
-        return await _semantic(session, terms, params, vector, limit)
+        return await _hits(session, terms, params, await _semantic(session, params, vector, limit))
     keyword = await _keyword(session, terms, params, CANDIDATES)
-    semantic = await _semantic(session, terms, params, vector, CANDIDATES)
-    return fuse([(keyword, 1.0), (semantic, 1.0 if vector.understood else UNREAD_SEMANTIC_WEIGHT)], limit)
+    semantic = await _semantic(session, params, vector, CANDIDATES)
+    weight = 1.0 if vector.understood else UNREAD_SEMANTIC_WEIGHT
+    return await _hits(session, terms, params, fuse([(keyword, 1.0), (semantic, weight)], limit))
 
 
-async def _keyword(session: AsyncSession, terms: _Terms, params: dict[str, object], limit: int) -> list[SearchHit]:
+@dataclass(frozen=True)
+class _Ranked:
+    """An entry's place in a ranking, before its columns and snippet are read (for the final few only)."""
+
+    id: uuid.UUID  # the entry's source_id, as SearchHit.id
+    score: float
+
+
+async def _keyword(session: AsyncSession, terms: _Terms, params: dict[str, object], limit: int) -> list[_Ranked]:
     """Entries ranked by the share of the query's information they hold: each term weighs its inverse
     document frequency among the caller's entries (BM25's idf; PostgreSQL's own ranking has none, so
     every word counted alike and common words buried the passages that matter), plus a little for how
     densely the words occur. Candidates are the entries with one of the query's rarer terms, so the work
-    stays bounded however common its other words are; when every term is common, those with all of them."""
+    stays bounded however common its other words are; when every term is common, the first
+    COMMON_TERM_ENTRIES of those with all of them (in storage order: all hold every word, and reading
+    every one of a fifth of a large collection took seconds)."""
+    # A word in most of a large collection has a bitmap of ~100 000 rows: at the default 4 MB it turns lossy,
+    # and every row of a lossy page is checked again by computing its owned words (0.1 s for one word).
+    await session.execute(text(f"SET LOCAL work_mem = '{KEYWORD_WORK_MEM}'"))
     weights = await _term_weights(session, terms, params)
     if not weights:
         return []
@@ -162,13 +186,16 @@ async def _keyword(session: AsyncSession, terms: _Terms, params: dict[str, objec
     density = f"{DENSITY_WEIGHT} * ts_rank(e.search_vector, q.any_word, 1 | 32)"
     rare = [f"q.t{term.index}" for term in weights if not term.common]
     match = f"({' || '.join(rare)})" if rare else "q.all_words"
-    exclude = f"AND {terms.exclude}" if terms.exclude else ""
-    best = f"""SELECT e.id, {coverage} + {density} AS score
+    condition = f"AND {terms.condition}" if terms.condition else ""
+    candidates = f"""SELECT e.source_id, e.search_vector, e.parent_id, e.position
         FROM search_entries e, {terms.sql}
-        WHERE {_scope(params)} AND e.search_vector @@ {match} {exclude}
+        WHERE {_owned(match)} AND {_scope(params, owned=True)} AND e.search_vector @@ {match} {condition}
+        {"" if rare else "LIMIT :common"}"""
+    best = f"""SELECT e.source_id, {coverage} + {density} AS score
+        FROM ({candidates}) AS e, {terms.sql}
         ORDER BY score DESC, e.parent_id, e.position LIMIT :limit"""
-    rows = await session.execute(text(_with_snippets(best, terms)), {**params, "limit": limit})
-    return [_hit(row) for row in rows]
+    rows = await session.execute(text(best), {**params, "limit": limit, "common": COMMON_TERM_ENTRIES})
+    return [_Ranked(row.source_id, float(row.score)) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -179,18 +206,20 @@ class _TermWeight:
 
 
 async def _term_weights(session: AsyncSession, terms: _Terms, params: dict[str, object]) -> list[_TermWeight]:
-    """Each distinct wanted term (stop words have none) with its idf among the caller's entries, counted up to
-    COMMON_TERM_ENTRIES. A word no entry has weighs the most: it matches nothing, but keeps a score the share
-    of the whole query's information (a question about "Everest" is not answered by passages on "mount")."""
+    """Each distinct wanted term (stop words have none) with its idf among all the caller's entries (whatever
+    the kinds or notebook searched), counted up to COMMON_TERM_ENTRIES. A word no entry has weighs the most:
+    it matches nothing, but keeps a score the share of the whole query's information (a question about
+    "Everest" is not answered by passages on "mount")."""
     if not terms.count:
         return []
     columns = ", ".join(
         f"numnode(q.t{i}) AS nodes{i}, q.t{i}::text AS lexemes{i}, (SELECT count(*) FROM (SELECT 1 FROM "
-        f"search_entries e WHERE {_scope(params)} AND e.search_vector @@ q.t{i} LIMIT :cap) AS m) AS df{i}"
+        f"search_entries e WHERE {_owned(f'q.t{i}')} LIMIT :cap) AS m) AS df{i}"
         for i in range(terms.count)
     )
     statement = (
-        f"SELECT (SELECT count(*) FROM search_entries e WHERE {_scope(params)}) AS entries, {columns} FROM {terms.sql}"
+        f"SELECT (SELECT count(*) FROM search_entries e WHERE e.user_id = :user_id) AS entries, {columns} "
+        f"FROM {terms.sql}"
     )
     row = (await session.execute(text(statement), {**params, "cap": COMMON_TERM_ENTRIES})).one()
     weights: list[_TermWeight] = []
@@ -214,41 +243,60 @@ async def passage_texts(session: AsyncSession, user: User, ids: list[uuid.UUID])
     return {row.source_id: row.text for row in rows}
 
 
-def _scope(params: dict[str, object]) -> str:
-    return _SCOPE + (_IN_NOTEBOOK if "notebook_id" in params else "")
+def _owned(tsquery: str) -> str:
+    """The caller's entries that match `tsquery` (SQL of a tsquery), looked up by (owner, word) keys: only
+    the caller's rows can match, so this alone scopes a count; the exact match (phrases) is checked apart."""
+    return f"spek_owned_words(e.user_id, e.search_vector) @@ spek_owned_query(:user_id, {tsquery})"
 
 
-def _with_snippets(best: str, terms: "_Terms") -> str:
-    """The hits of `best` (id, score), with their columns and snippets: made for those few rows only."""
-    return f"""SELECT {_COLUMNS}, best.score
-        FROM ({best}) AS best JOIN search_entries e ON e.id = best.id, {terms.sql}
-        ORDER BY best.score DESC, e.parent_id, e.position"""
+def _scope(params: dict[str, object], owned: bool = False) -> str:
+    """The caller's entries of the kinds (and notebook) searched. With `owned`, rows come from the owned
+    words' index, which holds only the caller's: the owner is checked again on each of those rows rather
+    than by ANDing the user index's 100 000 rows into the scan (8 ms a query at that size)."""
+    scope = _SCOPE.replace("e.user_id = :user_id", "(e.user_id = :user_id) IS TRUE") if owned else _SCOPE
+    return scope + (_IN_NOTEBOOK if "notebook_id" in params else "")
 
 
-async def _semantic(
-    session: AsyncSession, terms: _Terms, params: dict[str, object], query: QueryVector, limit: int
+async def _hits(
+    session: AsyncSession, terms: _Terms, params: dict[str, object], ranked: list[_Ranked]
 ) -> list[SearchHit]:
+    """The ranked entries as hits, in their order, with their columns and snippets (made for these only)."""
+    if not ranked:
+        return []
+    statement = f"SELECT {_COLUMNS} FROM search_entries e, {terms.sql} WHERE {_SCOPE} AND e.source_id = ANY(:ids)"
+    rows = await session.execute(text(statement), {**params, "ids": [entry.id for entry in ranked]})
+    found = {row.source_id: row for row in rows}
+    return [_hit(found[entry.id], entry.score) for entry in ranked if entry.id in found]
+
+
+async def _semantic(session: AsyncSession, params: dict[str, object], query: QueryVector, limit: int) -> list[_Ranked]:
+    """The caller's entries nearest in meaning. The index gives them in roughly ascending distance: the
+    nearest SEMANTIC_FETCH (at least) are read and the best `limit` of them kept, so a close one the walk
+    met late still counts."""
     dimension = int(query.vector.shape[0])  # an int from the model: safe to write into the SQL
     distance = f"(e.embedding::vector({dimension}) <=> CAST(:vector AS vector({dimension})))"
     # The HNSW index is partial per model; with a user filter, pgvector ≥ 0.8 keeps scanning the index
     # until enough of the caller's rows are found, in roughly ascending order (re-sorted below).
     await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-    # 40 (the default) found 0.925 of the exact top 10 in benchmarks/search_scale.py, 100 found 0.95 as fast.
     await session.execute(text(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"))
-    best = f"""SELECT e.id, 1 - {distance} AS score
+    best = f"""SELECT e.source_id, 1 - {distance} AS score
         FROM search_entries e
         WHERE {_scope(params)} AND e.embedding_model = :model
-        ORDER BY {distance} LIMIT :limit"""
-    statement = _with_snippets(best, terms)
+        ORDER BY {distance} LIMIT :fetch"""
     vector = "[" + ",".join(f"{x:.7g}" for x in query.vector.tolist()) + "]"
-    rows = await session.execute(text(statement), {**params, "model": query.model, "vector": vector, "limit": limit})
-    return sorted((_hit(row) for row in rows), key=lambda hit: -hit.score)
+    fetch = max(limit, SEMANTIC_FETCH)
+    rows = await session.execute(text(best), {**params, "model": query.model, "vector": vector, "fetch": fetch})
+    nearest = sorted((_Ranked(row.source_id, float(row.score)) for row in rows), key=lambda entry: -entry.score)
+    return nearest[:limit]
 
 
-def fuse(rankings: list[tuple[list[SearchHit], float]], limit: int) -> list[SearchHit]:
+Ranking = TypeVar("Ranking", SearchHit, _Ranked)
+
+
+def fuse(rankings: list[tuple[list[Ranking], float]], limit: int) -> list[Ranking]:
     """Weighted reciprocal rank fusion; a hit keeps the snippet of its first ranking (the keyword one)."""
     scores: dict[uuid.UUID, float] = {}
-    first: dict[uuid.UUID, SearchHit] = {}
+    first: dict[uuid.UUID, Ranking] = {}
     for ranking, weight in rankings:
         for rank, hit in enumerate(ranking, 1):
             scores[hit.id] = scores.get(hit.id, 0.0) + weight / (RRF_K + rank)
@@ -257,18 +305,18 @@ def fuse(rankings: list[tuple[list[SearchHit], float]], limit: int) -> list[Sear
     return [_with_score(first[hit_id], scores[hit_id]) for hit_id in best]
 
 
-def _with_score(hit: SearchHit, score: float) -> SearchHit:
+def _with_score(hit: Ranking, score: float) -> Ranking:
     return replace(hit, score=round(score, 6))
 
 
-def _hit(row: Row[Any]) -> SearchHit:
+def _hit(row: Row[Any], score: float) -> SearchHit:
     return SearchHit(
         kind=SearchKind(row.kind),
         id=row.source_id,
         parent_id=row.parent_id,
         title=row.title,
         snippet=row.snippet,
-        score=float(row.score),
+        score=score,
         start=row.start,
         end=row.end,
         page=row.page,
