@@ -1,5 +1,6 @@
-"""Speech is never dropped: a sentence said over and over, a very quiet and a very loud recording, and
-speech over music all come out whole, through the worker's steps (decode → normalize → VAD → Whisper).
+"""Speech is never dropped: a sentence said over and over, a very quiet and a very loud recording,
+speech over music and a recording over an hour long all come out whole, through the worker's steps
+(decode → normalize → VAD → Whisper).
 Loops Whisper falls into on music or noise are still dropped (see also test_audio.py)."""
 
 import re
@@ -106,6 +107,24 @@ def test_speech_over_a_music_bed_keeps_all_its_speech(tmp_path: Path, transcribe
     music *= np.float32(np.sqrt(speech_power / np.mean(music**2) / 10))
     result = run_pipeline(audio + music, tmp_path, transcriber, "FAST")
     assert_every_turn_transcribed(result, turns)
+
+
+def test_an_hour_long_recording_keeps_its_speech_at_the_start_middle_and_end(
+    tmp_path: Path, transcriber: WhisperTranscriber, meeting
+) -> None:
+    """65 minutes of room tone with the meeting at its start, after 32 minutes and in its last minute:
+    read in blocks from disk, every turn comes out at its own time."""
+    audio, turns = meeting
+    length = 65 * 60 * SAMPLE_RATE
+    recording = (np.random.default_rng(3).standard_normal(length) * 0.002).astype(np.float32)
+    placed = []
+    for offset in (0.0, 32 * 60.0, 65 * 60.0 - len(audio) / SAMPLE_RATE - 1):
+        at = int(offset * SAMPLE_RATE)
+        recording[at : at + len(audio)] += audio
+        placed += [(offset + start, offset + end, text) for start, end, text in turns]
+    result = run_pipeline(recording, tmp_path, transcriber, "FAST")
+    assert_every_turn_transcribed(result, placed)
+    assert result.segments[-1].end > 64 * 60
 
 
 @dataclass
