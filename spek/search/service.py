@@ -73,7 +73,13 @@ EmbedQuery = Callable[[str], Awaitable[QueryVector]]
 _COLUMNS = """e.kind, e.source_id, e.parent_id, e.title, e.start, e."end", e.page, e.heading,
     ts_headline(spek_text_search_config(e.text), replace(e.text, '**', ''), q.any_word, :headline) AS snippet"""
 # The source's own Markdown bold is dropped from snippets: there, ** marks only the words that matched.
-_SCOPE = "e.user_id = :user_id AND e.kind = ANY(:kinds)"
+_OWNER = "e.user_id = :user_id"
+# Rows found through the owned words' index (spek_owned_words) are the caller's already: the owner is then
+# checked on each of those rows, written so that the planner cannot AND the user index's rows into the scan
+# (100 000 of them for a large collection: 8 ms a query).
+_OWNER_PER_ROW = f"({_OWNER}) IS TRUE"
+_KINDS = "e.kind = ANY(:kinds)"
+_SCOPE = f"{_OWNER} AND {_KINDS}"
 # With a notebook: its pages, and the documents, recordings (their transcripts) and notes filed in it.
 _IN_NOTEBOOK = """ AND CASE e.kind
     WHEN 'PAGE' THEN e.parent_id = :notebook_id
@@ -189,7 +195,7 @@ async def _keyword(session: AsyncSession, terms: _Terms, params: dict[str, objec
     condition = f"AND {terms.condition}" if terms.condition else ""
     candidates = f"""SELECT e.source_id, e.search_vector, e.parent_id, e.position
         FROM search_entries e, {terms.sql}
-        WHERE {_owned(match)} AND {_scope(params, owned=True)} AND e.search_vector @@ {match} {condition}
+        WHERE {_owned(match)} AND {_scope(params, _OWNER_PER_ROW)} AND e.search_vector @@ {match} {condition}
         {"" if rare else "LIMIT :common"}"""
     best = f"""SELECT e.source_id, {coverage} + {density} AS score
         FROM ({candidates}) AS e, {terms.sql}
@@ -217,10 +223,7 @@ async def _term_weights(session: AsyncSession, terms: _Terms, params: dict[str, 
         f"search_entries e WHERE {_owned(f'q.t{i}')} LIMIT :cap) AS m) AS df{i}"
         for i in range(terms.count)
     )
-    statement = (
-        f"SELECT (SELECT count(*) FROM search_entries e WHERE e.user_id = :user_id) AS entries, {columns} "
-        f"FROM {terms.sql}"
-    )
+    statement = f"SELECT (SELECT count(*) FROM search_entries e WHERE {_OWNER}) AS entries, {columns} FROM {terms.sql}"
     row = (await session.execute(text(statement), {**params, "cap": COMMON_TERM_ENTRIES})).one()
     weights: list[_TermWeight] = []
     seen: set[str] = set()
@@ -249,12 +252,9 @@ def _owned(tsquery: str) -> str:
     return f"spek_owned_words(e.user_id, e.search_vector) @@ spek_owned_query(:user_id, {tsquery})"
 
 
-def _scope(params: dict[str, object], owned: bool = False) -> str:
-    """The caller's entries of the kinds (and notebook) searched. With `owned`, rows come from the owned
-    words' index, which holds only the caller's: the owner is checked again on each of those rows rather
-    than by ANDing the user index's 100 000 rows into the scan (8 ms a query at that size)."""
-    scope = _SCOPE.replace("e.user_id = :user_id", "(e.user_id = :user_id) IS TRUE") if owned else _SCOPE
-    return scope + (_IN_NOTEBOOK if "notebook_id" in params else "")
+def _scope(params: dict[str, object], owner: str = _OWNER) -> str:
+    """The caller's entries of the kinds (and notebook) searched."""
+    return f"{owner} AND {_KINDS}" + (_IN_NOTEBOOK if "notebook_id" in params else "")
 
 
 async def _hits(
