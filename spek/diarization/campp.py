@@ -44,6 +44,9 @@ MAX_EMBEDDING_FBANK_FRAMES = 300  # longer speech is cut to its middle: CAM++'s 
 # beyond this many, it runs on an evenly spread sample, and every embedding is scored against the
 # sample's speaker centroids as before.
 MAX_CLUSTERED = 2000
+# A speaker's turns this close together are one turn; a turn shorter than MIN_TURN_SECONDS is noise.
+MAX_BRIDGED_SECONDS = 0.1
+MIN_TURN_SECONDS = 0.5
 # Clustering, chosen on the real-speech set (benchmarks/transcription_quality.py). Raw embeddings of
 # one voice are alike on average (mean cosine 0.80-0.87 for its read speech and talks; 0.44-0.74 in
 # its meetings and calls with 2-4 voices): at or above this, one voice.
@@ -328,10 +331,19 @@ def _turns(
     turns = []
     for speaker in range(len(centroids)):
         edges = np.diff(np.concatenate([[0], speaking[:, speaker].astype(int), [0]]))
+        spans: list[list[float]] = []
         for first, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
             # A frame stands for the FRAME_STEP around its centre.
             start, end = (first - 0.5) * FRAME_STEP + FRAME_CENTER, (stop - 0.5) * FRAME_STEP + FRAME_CENTER
-            turns.append(Turn(float(max(0.0, start)), float(min(duration, end)), speaker))
+            if spans and start - spans[-1][1] < MAX_BRIDGED_SECONDS:
+                spans[-1][1] = end
+            else:
+                spans.append([start, end])
+        turns += [
+            Turn(float(max(0.0, start)), float(min(duration, end)), speaker)
+            for start, end in spans
+            if end - start >= MIN_TURN_SECONDS
+        ]
     return _relabel(sorted(turns, key=lambda t: (t.start, t.speaker)))
 
 
