@@ -50,6 +50,9 @@ class Segment:
     language: str = strawberry.field(
         description="ISO 639-1 code it was recognized in: the transcript's, unless the recording changes language"
     )
+    overlapping_speakers: list[str] = strawberry.field(
+        description="Speaker.labels of the others heard during it (overlapped speech), sorted; empty when none"
+    )
     matches: list[TextMatch] = strawberry.field(
         default_factory=list, description="search results only: what to highlight in text"
     )

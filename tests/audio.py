@@ -70,6 +70,29 @@ def dialogue(
     return write_wav(path, np.concatenate(pieces)), turns
 
 
+def talking_over(path: Path, seconds: float = 2.0) -> tuple[Path, tuple[float, float], float]:
+    """The support call's two voices as monologues, the second starting `seconds` before the first
+    has finished; returns the WAV, where both speak, and its length."""
+    from spek.media import SAMPLE_RATE, decode_mono_16k
+
+    first, second = (
+        np.concatenate(
+            [
+                decode_mono_16k(speak(text, path.with_name(f"{path.stem}-{i}.wav"), v))
+                for i, (v, text) in enumerate(SUPPORT_CALL)
+                if v == voice
+            ]
+        )
+        for voice in ("en-us", "en+f2")
+    )
+    second_starts = len(first) - int(seconds * SAMPLE_RATE)
+    mix = np.zeros(second_starts + len(second), dtype=np.float32)
+    mix[: len(first)] += first
+    mix[second_starts:] += second
+    overlap = (second_starts / SAMPLE_RATE, len(first) / SAMPLE_RATE)
+    return write_wav(path, mix / np.abs(mix).max()), overlap, len(mix) / SAMPLE_RATE
+
+
 def write_wav(path: Path, samples: np.ndarray) -> Path:
     """16 kHz mono float samples in -1..1 as a 16-bit WAV file."""
     from spek.media import SAMPLE_RATE

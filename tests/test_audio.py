@@ -28,7 +28,7 @@ from spek.audio.samples import Samples
 from spek.audio.vad import SpeechRegion, detect_speech, widen
 from spek.diarization import DiarizerUnavailable, SpeakerCount, campp, segmentation
 from spek.media import SAMPLE_RATE, decode_mono_16k
-from tests.audio import SUPPORT_CALL, dialogue, reencode, speak, write_wav
+from tests.audio import SUPPORT_CALL, dialogue, reencode, talking_over, write_wav
 
 TARGET = AudioOptions().target_lufs
 CEILING = 10 ** (AudioOptions().peak_ceiling_dbfs / 20)
@@ -206,23 +206,9 @@ def test_diarizer_works_from_the_vad_stage_regions(
 def test_two_voices_at_once_are_both_given_turns(tmp_path: Path) -> None:
     """One voice's lines, then the other's starting 2 s before the first has finished: the overlap
     belongs to both speakers, and only there do their turns overlap."""
-    monologues = [
-        np.concatenate(
-            [
-                decode_mono_16k(speak(text, tmp_path / f"{i}.wav", v))
-                for i, (v, text) in enumerate(SUPPORT_CALL)
-                if v == voice
-            ]
-        )
-        for voice in ("en-us", "en+f2")
-    ]
-    second_starts = len(monologues[0]) - 2 * SAMPLE_RATE
-    mix = np.zeros(second_starts + len(monologues[1]), dtype=np.float32)
-    mix[: len(monologues[0])] += monologues[0]
-    mix[second_starts:] += monologues[1]
-    overlap = (second_starts / SAMPLE_RATE, len(monologues[0]) / SAMPLE_RATE)
+    path, overlap, duration = talking_over(tmp_path / "overlap.wav", 2.0)
     with Samples(tmp_path) as samples:
-        samples.decode(write_wav(tmp_path / "overlap.wav", mix / np.abs(mix).max()))
+        samples.decode(path)
         turns = campp.CamPlusPlusDiarizer().diarize(samples, SpeakerCount(), detect_speech(samples))
 
     def speaking_at(t: float) -> set[int]:
@@ -230,7 +216,7 @@ def test_two_voices_at_once_are_both_given_turns(tmp_path: Path) -> None:
 
     assert speaking_at(overlap[0] / 2) == {0}
     assert speaking_at((overlap[0] + overlap[1]) / 2) == {0, 1}
-    assert speaking_at((overlap[1] + len(mix) / SAMPLE_RATE) / 2) == {1}
+    assert speaking_at((overlap[1] + duration) / 2) == {1}
     both = sum(
         max(0.0, min(a.end, b.end) - max(a.start, b.start)) for a in turns for b in turns if a.speaker < b.speaker
     )

@@ -208,7 +208,7 @@ def test_json_has_the_full_metadata() -> None:
     assert [s["id"] for s in data["segments"]] == [str(s.id) for s in SEGMENTS]
     assert [s["speakerName"] for s in data["segments"]] == [NAMES[s.speaker] for s in SEGMENTS]
     first = data["segments"][0]
-    assert first["language"] == "en"
+    assert first["language"] == "en" and first["overlappingSpeakers"] == []
     assert first["text"] == "Good morning everyone." and first["words"][0] == {
         "start": 0.5,
         "end": 0.74,

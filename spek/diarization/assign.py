@@ -1,6 +1,7 @@
 """Speakers onto words (by overlap), then segments cut where the speaker changes, a sentence ends or
-the speech pauses for more than two seconds."""
+the speech pauses for more than two seconds; each segment also names who else spoke during it."""
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from spek.asr.whisper import TranscribedSegment, Word
@@ -9,6 +10,8 @@ from spek.diarization import Turn
 SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 MAX_SEGMENT_SECONDS = 30.0
 MAX_PAUSE_SECONDS = 2.0
+# Another voice over a segment's speaker for at least this long is named in the segment's overlapping.
+MIN_OVERLAP_SECONDS = 0.3
 
 
 @dataclass
@@ -18,6 +21,7 @@ class SpeakerSegment:
     speaker: str | None
     words: list[Word] = field(default_factory=list)
     language: str | None = None  # the language its words were decoded in
+    overlapping: list[str] = field(default_factory=list)  # other speakers' labels heard at the same time
 
     @property
     def text(self) -> str:
@@ -73,7 +77,40 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
                 result.append(current)
             current.words.append(word)
             current.end = word.end
+    _name_overlapping(result, turns)
     return result
+
+
+def _overlaps(turns: list[Turn]) -> list[tuple[float, float, int, int]]:
+    """Stretches where two speakers' turns overlap, by start: (start, end, speaker, other speaker)."""
+    ordered = sorted(turns, key=lambda t: t.start)
+    found = []
+    for i, turn in enumerate(ordered):
+        for later in ordered[i + 1 :]:
+            if later.start >= turn.end:
+                break
+            if later.speaker != turn.speaker:
+                found.append((later.start, min(turn.end, later.end), turn.speaker, later.speaker))
+    return sorted(found)
+
+
+def _name_overlapping(segments: list[SpeakerSegment], turns: list[Turn]) -> None:
+    """Each segment's `overlapping`: the speakers heard over its own for MIN_OVERLAP_SECONDS or more."""
+    overlaps = _overlaps(turns)
+    longest = max((end - start for start, end, _, _ in overlaps), default=0.0)
+    starts = [start for start, _, _, _ in overlaps]
+    for segment in segments:
+        heard: dict[str, float] = {}
+        # Only stretches starting after (segment start - the longest stretch) can reach into it.
+        for start, end, one, other in overlaps[bisect_left(starts, segment.start - longest) :]:
+            if start >= segment.end:
+                break
+            shared = min(end, segment.end) - max(start, segment.start)
+            labels = speaker_label(one), speaker_label(other)
+            if shared > 0 and segment.speaker in labels:
+                someone = labels[1] if labels[0] == segment.speaker else labels[0]
+                heard[someone] = heard.get(someone, 0.0) + shared
+        segment.overlapping = sorted(label for label, seconds in heard.items() if seconds >= MIN_OVERLAP_SECONDS)
 
 
 def _label(speaker: int | None) -> str | None:

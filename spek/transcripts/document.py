@@ -71,6 +71,7 @@ class DocumentSegment:
     text: str
     language: str
     words: tuple[DocumentWord, ...] = ()
+    overlapping_speakers: tuple[str, ...] = ()  # labels of the others heard during it
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def document_of(transcript: Transcript) -> TranscriptDocument:
                 text=s.text,
                 words=tuple(DocumentWord(**w) for w in s.words),
                 language=s.language,
+                overlapping_speakers=tuple(s.overlapping_speakers),
             )
             for s in sorted(transcript.segments, key=lambda s: (s.start, s.index))
         ),

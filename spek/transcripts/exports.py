@@ -102,6 +102,7 @@ def json_export(selection: Selection) -> bytes:
                 "speaker": segment.speaker,
                 "speakerName": document.speaker_name(segment.speaker),
                 "language": segment.language,
+                "overlappingSpeakers": list(segment.overlapping_speakers),
                 "text": segment.text,
                 "words": [
                     {"start": w.start, "end": w.end, "text": w.text, "probability": w.probability}

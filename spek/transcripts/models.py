@@ -47,5 +47,7 @@ class Segment(IdMixin, Base):
     text: Mapped[str] = mapped_column(Text)
     # [{"start": s, "end": s, "text": "word", "probability": p}, ...]
     words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Labels of the other speakers heard during it (overlapped speech), sorted.
+    overlapping_speakers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     transcript: Mapped[Transcript] = relationship(back_populates="segments", lazy="raise_on_sql")

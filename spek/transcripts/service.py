@@ -67,7 +67,7 @@ async def save_transcript(
 
     A transcript an earlier, interrupted run of the same job saved is replaced.
     """
-    labels = sorted({s.speaker for s in segments if s.speaker})
+    labels = sorted({s.speaker for s in segments if s.speaker} | {label for s in segments for label in s.overlapping})
     transcript = Transcript(
         recording_id=recording.id,
         language=result.language,
@@ -83,6 +83,7 @@ async def save_transcript(
                 end=s.end,
                 speaker=s.speaker,
                 language=s.language or result.language,
+                overlapping_speakers=s.overlapping,
                 text=s.text,
                 words=[{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
             )
@@ -157,6 +158,7 @@ async def update_segment(
     if speaker is not None and speaker != segment.speaker:
         changes["speaker"] = {"from": segment.speaker, "to": speaker}
         segment.speaker = speaker
+        segment.overlapping_speakers = [label for label in segment.overlapping_speakers if label != speaker]
     if changes:
         transcript.updated_at = utcnow()
         audit.record(

@@ -9,7 +9,7 @@ import { exportPanel } from './export.js';
 import { syncPlayer } from './player.js';
 import { notePanel } from './recording-note.js';
 import { searchPanel } from './search.js';
-import { segmentList } from './segments.js';
+import { SEGMENT_FIELDS, segmentList } from './segments.js';
 import { speakersPanel } from './speakers.js';
 
 const RECORDING = `query($id: ID!) { recording(id: $id) {
@@ -17,7 +17,7 @@ const RECORDING = `query($id: ID!) { recording(id: $id) {
   note { id title } noteJob { id status }
   transcript { id language languageProbability durationSeconds model
     speakers { label name talkTimeSeconds }
-    segments { id index start end speaker text words { start end text } } } } }`;
+    segments { ${SEGMENT_FIELDS} } } } }`;
 const AUDIO_URL = 'query($id: ID!) { recording(id: $id) { audioUrl } }';
 const RETRY = 'mutation($id: ID!) { retryRecording(id: $id) { id } }';
 

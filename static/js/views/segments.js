@@ -7,7 +7,7 @@ import { fill, h, marked } from '../dom.js';
 import { describe } from '../errors.js';
 import { clock, speakerName } from '../format.js';
 
-const SEGMENT_FIELDS = 'id index start end speaker text words { start end text }';
+export const SEGMENT_FIELDS = 'id index start end speaker overlappingSpeakers text words { start end text }';
 const UPDATE_TEXT = `mutation($id: ID!, $text: String!) { updateSegment(id: $id, text: $text) { ${SEGMENT_FIELDS} } }`;
 const UPDATE_SPEAKER = `mutation($id: ID!, $speaker: String!) { updateSegment(id: $id, speaker: $speaker) { ${SEGMENT_FIELDS} } }`;
 
@@ -97,6 +97,9 @@ export function segmentList({ transcript, names, onSeek, onSelectionChange, onRe
         checkbox,
         h('button', { type: 'button', class: 'time', 'aria-label': `Play from ${at}`, onclick: () => onSeek(segment.start) }, `[${at}]`),
         speakerControl(row),
+        segment.overlappingSpeakers?.length
+          ? h('span', { class: 'muted overlap' }, `with ${segment.overlappingSpeakers.map((label) => speakerName(label, names)).join(', ')}`)
+          : null,
         row.editButton,
       ),
       row.text,
