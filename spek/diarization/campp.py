@@ -6,7 +6,8 @@
 4. spectral clustering of the file-centered embeddings (the speaker count from the eigengap, within
    the user's bounds) into the file's speakers;
 5. each chunk's local speakers matched one-to-one to those speakers, their activity added up frame by
-   frame over the overlapping chunks, and in each frame as many speakers as the chunks heard there.
+   frame over the overlapping chunks, and in each frame as many speakers as the chunks heard there
+   (at least one where the VAD stage heard speech).
 
 Turns of different speakers may overlap: two people speaking at once are both there. Audio is read
 one chunk at a time, so memory does not grow with the file's length.
@@ -268,7 +269,7 @@ class CamPlusPlusDiarizer:
                 embeddings.append(self._embed(features))
         if not embeddings:
             return []
-        return _turns(np.concatenate(embeddings), owners, chunks, speakers, duration)
+        return _turns(np.concatenate(embeddings), owners, chunks, speakers, duration, regions)
 
 
 def _frames_in(samples: int) -> int:
@@ -282,9 +283,10 @@ def _turns(
     chunks: list[Chunk],
     speakers: SpeakerCount,
     duration: float,
+    speech: list[SpeechRegion],
 ) -> list[Turn]:
     """Turns from the local speakers' embeddings: clustered into the file's speakers, then each
-    chunk's activity laid onto them frame by frame."""
+    chunk's activity laid onto them frame by frame (`speech`: the VAD stage's regions)."""
     from scipy.optimize import linear_sum_assignment
 
     embeddings = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-10)
@@ -322,6 +324,11 @@ def _turns(
 
     seen = np.maximum(covered, 1)
     count = np.round(heard / seen).astype(int)  # speakers in each frame
+    # Where the VAD stage heard speech, someone speaks: the most active speaker there, when the
+    # segmentation heard no one (it misses some read and far-field speech that Silero finds).
+    for region in speech:
+        inside = slice(int(region.start / FRAME_STEP), int(np.ceil(region.end / FRAME_STEP)))
+        count[inside] = np.maximum(count[inside], activity[inside].max(axis=1) > 0)
     ranked = np.argsort(-(activity / seen[:, None]), axis=1)
     speaking = np.zeros(activity.shape, dtype=bool)
     for rank in range(len(centroids)):
