@@ -299,7 +299,7 @@ def _turns(
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
     similarity = embeddings @ centroids.T
 
-    frames = int(np.ceil(duration / FRAME_STEP)) + 1
+    frames = int(np.ceil(duration / FRAME_STEP)) + 2  # the last chunk's last frame included
     activity = np.zeros((frames, len(centroids)), dtype=np.float32)
     heard = np.zeros(frames, dtype=np.float32)  # local speakers active, summed over chunks
     covered = np.zeros(frames, dtype=np.float32)  # chunks seeing each frame
@@ -307,7 +307,8 @@ def _turns(
     for index, (chunk_index, _) in enumerate(owners):
         members.setdefault(chunk_index, []).append(index)
     for index, chunk in enumerate(chunks):
-        at = np.clip(np.round(chunk.start / FRAME_STEP).astype(int) + np.arange(len(chunk.activity)), 0, frames - 1)
+        offset = round(chunk.start / FRAME_STEP)
+        at = slice(offset, offset + len(chunk.activity))
         covered[at] += 1
         heard[at] += (chunk.activity > ACTIVE).sum(axis=1)
         embedded = members.get(index, [])

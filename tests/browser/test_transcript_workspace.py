@@ -11,7 +11,7 @@ import pytest
 import srt
 from playwright.sync_api import Browser, Download, Locator, Page, expect
 
-from tests.audio import SUPPORT_CALL, dialogue
+from tests.audio import SUPPORT_CALL, dialogue, talking_over
 from tests.browser.ui import DESKTOP, PHONE, TRANSCRIBED_WITHIN_MS, finished, screenshot, script_errors, sign_up
 
 TITLE = "support-call"
@@ -231,3 +231,26 @@ def test_transcript_fits_a_phone(workspace: Page) -> None:
         screenshot(workspace, "phone-transcript")
     finally:
         workspace.set_viewport_size(DESKTOP)
+
+
+def test_a_segment_spoken_over_says_who_else_was_talking(browser: Browser, app_url: str, tmp_path: Path) -> None:
+    """Two voices talking at once for 2 s: the segments there say "with" the other speaker's name."""
+    path, _, _ = talking_over(tmp_path / "talking-over.wav", 2.0)
+    context = browser.new_context(base_url=app_url, viewport=DESKTOP)
+    page = context.new_page()
+    errors = script_errors(page)
+    sign_up(page)
+    page.get_by_label("Audio or video files").set_input_files(path)
+    page.get_by_role("button", name="Upload and transcribe").click()
+    row = page.locator(".recording-row", has_text="talking-over")
+    expect(row.locator(".badge")).to_have_text("Completed", timeout=TRANSCRIBED_WITHIN_MS)
+    row.get_by_role("link", name="talking-over").click()
+    overlapped = page.locator(".segment .overlap")
+    expect(overlapped.first).to_be_visible()
+    for segment_over in overlapped.all():
+        speaker = segment_over.locator("xpath=..").locator("select.speaker option:checked").inner_text()
+        assert re.fullmatch(r"with Speaker \d", segment_over.inner_text()), segment_over.inner_text()
+        assert segment_over.inner_text() != f"with {speaker}"
+    expect(page.locator(".segment").filter(has_not=page.locator(".overlap")).first).to_be_visible()
+    context.close()
+    assert errors == [], f"uncaught script errors in the page: {errors}"
