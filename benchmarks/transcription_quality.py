@@ -159,6 +159,11 @@ class FileResult:
     turns_der25: dict[str, float] | None = None
     reference_speech: float = 0.0
     dropped_speech: float = 0.0
+    # Overlapped speech (two or more speakers at once), seconds: in the reference, in the diarizer's
+    # turns, and in both.
+    overlap_reference: float = 0.0
+    overlap_found: float = 0.0
+    overlap_right: float = 0.0
     segments: list[tuple[float, float, str | None, str]] = field(default_factory=list)
     segment_language: float | None = None  # files that change language: share of speech in the right language
 
@@ -263,6 +268,17 @@ def _dropped(reference: Annotation, segments: list[tuple[float, float, str | Non
     return spoken.sum() / GRID, (spoken & ~covered).sum() / GRID
 
 
+def _overlap(reference: Annotation, turns: list[tuple[float, float]], duration: float) -> tuple[float, float, float]:
+    """(overlapped reference seconds, overlapped seconds in the turns, overlapped in both)."""
+    size = int(max(duration, reference.get_timeline().extent().end if reference else 0) * GRID) + 1
+    speakers, found = np.zeros(size, int), np.zeros(size, int)
+    for span, _, _ in reference.itertracks(yield_label=True):
+        speakers[int(span.start * GRID) : int(span.end * GRID)] += 1
+    for start, end in turns:
+        found[int(start * GRID) : int(end * GRID)] += 1
+    return (speakers >= 2).sum() / GRID, (found >= 2).sum() / GRID, ((speakers >= 2) & (found >= 2)).sum() / GRID
+
+
 def score_file(pipeline: InProcessPipeline, file: RealFile, quality: str, language: str | None) -> FileResult:
     _peak_rss_reset()
     started = time.perf_counter()
@@ -291,6 +307,9 @@ def score_file(pipeline: InProcessPipeline, file: RealFile, quality: str, langua
         result.der25 = _der(file.reference, _bridged(plain), 0.25)
         result.turns_der25 = _der(file.reference, [(t.start, t.end, str(t.speaker)) for t in turns], 0.25)
         result.reference_speech, result.dropped_speech = _dropped(file.reference, plain, file.duration)
+        result.overlap_reference, result.overlap_found, result.overlap_right = _overlap(
+            file.reference, [(t.start, t.end) for t in turns], file.duration
+        )
     if file.languages is not None:
         result.segment_language = _language_match(file.languages, [(s.start, s.end, s.language) for s in segments])
     return result
@@ -324,6 +343,10 @@ def _wer(results: list[FileResult], measure=jiwer.wer) -> float | None:
     return float(measure(references, hypotheses))
 
 
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
 def _fmt(value: float | None, width: int, digits: int = 3) -> str:
     return f"{'—':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
 
@@ -351,20 +374,23 @@ def summarize(results: list[FileResult], label: str) -> dict[str, Any]:
         else None,
         "lid": sum(r.language == r.expected_language for r in identified) / len(identified) if identified else None,
         "dropped": sum(r.dropped_speech for r in results) / speech if speech else None,
+        "overlap_recall": _share(sum(r.overlap_right for r in results), sum(r.overlap_reference for r in results)),
+        "overlap_precision": _share(sum(r.overlap_right for r in results), sum(r.overlap_found for r in results)),
         "speed": sum(r.seconds for r in results) / audio if audio else None,
         "peak_rss_mb": max((r.peak_rss_mb for r in results), default=0.0),
         "stages": {s: sum(r.stages.get(s, 0.0) for r in results) / audio for s in results[0].stages} if results else {},
     }
 
 
-HEADER = f"{'':<26} {'files':>5} {'audio s':>7} {'WER':>6} {'CER':>6} {'DER c0':>6} {'DER c.25':>8} {'(turns)':>7} {'spk exact':>9} {'spk err':>7} {'LID':>5} {'dropped':>7} {'time/aud':>8} {'RSS MB':>6}"
+HEADER = f"{'':<26} {'files':>5} {'audio s':>7} {'WER':>6} {'CER':>6} {'DER c0':>6} {'DER c.25':>8} {'(turns)':>7} {'spk exact':>9} {'spk err':>7} {'LID':>5} {'dropped':>7} {'ovl rec':>7} {'ovl prec':>8} {'time/aud':>8} {'RSS MB':>6}"
 
 
 def summary_line(s: dict[str, Any]) -> str:
     return (
         f"{s['label']:<26} {s['files']:>5} {s['audio']:>7.0f} {_fmt(s['wer'], 6)} {_fmt(s['cer'], 6)} {_fmt(s['der0'], 6)} "
         f"{_fmt(s['der25'], 8)} {_fmt(s['turns_der25'], 7)} {_fmt(s['count_exact'], 9, 2)} {_fmt(s['count_error'], 7, 2)} "
-        f"{_fmt(s['lid'], 5, 2)} {_fmt(s['dropped'], 7)} {_fmt(s['speed'], 8)} {s['peak_rss_mb']:>6.0f}"
+        f"{_fmt(s['lid'], 5, 2)} {_fmt(s['dropped'], 7)} {_fmt(s['overlap_recall'], 7)} {_fmt(s['overlap_precision'], 8)} "
+        f"{_fmt(s['speed'], 8)} {s['peak_rss_mb']:>6.0f}"
     )
 
 
@@ -376,7 +402,8 @@ def file_line(r: FileResult) -> str:
         f"(turns {_fmt(r.turns_der25 and r.turns_der25['diarization error rate'], 5, 2)}) "
         f"spk {r.speakers_found}/{r.speakers_reference if r.speakers_reference is not None else '—'} "
         f"lang {r.language}{'' if r.expected_language in (None, r.language) else '≠' + r.expected_language} "
-        f"dropped {r.dropped_speech:>4.1f}/{r.reference_speech:>5.1f}s time {r.seconds / r.duration:.3f} RSS {r.peak_rss_mb:.0f} MB"
+        f"dropped {r.dropped_speech:>4.1f}/{r.reference_speech:>5.1f}s "
+        f"overlap {r.overlap_right:>4.1f}/{r.overlap_reference:>4.1f}s (found {r.overlap_found:.1f}) time {r.seconds / r.duration:.3f} RSS {r.peak_rss_mb:.0f} MB"
         + ("" if r.segment_language is None else f" segment language right {r.segment_language:.2f}")
     )
 
