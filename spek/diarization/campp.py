@@ -203,15 +203,15 @@ def _chunk_starts(duration: float, speech: list[SpeechRegion]) -> list[float]:
     """Where the 5 s chunks start: every CHUNK_STEP_SECONDS, the last flush with the end, keeping those
     near speech (the segmentation finds speech the VAD stage missed beside what it found)."""
     last = max(0.0, duration - CHUNK_SECONDS)
-    starts = [float(t) for t in np.arange(0.0, last, CHUNK_STEP_SECONDS)] + [last]
-    return [
-        start
-        for start in starts
-        if any(
-            r.start - SPEECH_MARGIN_SECONDS < start + CHUNK_SECONDS and start < r.end + SPEECH_MARGIN_SECONDS
-            for r in speech
-        )
-    ]
+    kept: list[float] = []
+    regions = iter(speech)  # in order, as are the starts: one pass over both
+    region = next(regions, None)
+    for start in [float(t) for t in np.arange(0.0, last, CHUNK_STEP_SECONDS)] + [last]:
+        while region is not None and region.end + SPEECH_MARGIN_SECONDS <= start:
+            region = next(regions, None)
+        if region is not None and region.start - SPEECH_MARGIN_SECONDS < start + CHUNK_SECONDS:
+            kept.append(start)
+    return kept
 
 
 def _local_speaker_features(samples: np.ndarray, activity: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
