@@ -257,9 +257,14 @@ def _bridged(segments: list[tuple[float, float, str | None, str]]) -> list[tuple
     return [(s, e, label) for s, e, label in spans]
 
 
+def _grid_size(reference: Annotation, duration: float) -> int:
+    """GRID cells over the file, or over its reference where that runs on past the audio."""
+    return int(max(duration, reference.get_timeline().extent().end if reference else 0) * GRID) + 1
+
+
 def _dropped(reference: Annotation, segments: list[tuple[float, float, str | None, str]], duration: float):
     """(reference speech seconds, of which in no segment widened by DROP_TOLERANCE)."""
-    size = int(max(duration, reference.get_timeline().extent().end if reference else 0) * GRID) + 1
+    size = _grid_size(reference, duration)
     spoken, covered = np.zeros(size, bool), np.zeros(size, bool)
     for span in reference.get_timeline():
         spoken[int(span.start * GRID) : int(span.end * GRID)] = True
@@ -270,7 +275,7 @@ def _dropped(reference: Annotation, segments: list[tuple[float, float, str | Non
 
 def _overlap(reference: Annotation, turns: list[tuple[float, float]], duration: float) -> tuple[float, float, float]:
     """(overlapped reference seconds, overlapped seconds in the turns, overlapped in both)."""
-    size = int(max(duration, reference.get_timeline().extent().end if reference else 0) * GRID) + 1
+    size = _grid_size(reference, duration)
     speakers, found = np.zeros(size, int), np.zeros(size, int)
     for span, _, _ in reference.itertracks(yield_label=True):
         speakers[int(span.start * GRID) : int(span.end * GRID)] += 1

@@ -81,7 +81,7 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
     return result
 
 
-def _overlaps(turns: list[Turn]) -> list[tuple[float, float, int, int]]:
+def _overlaps(turns: list[Turn]) -> list[tuple[float, float, str, str]]:
     """Stretches where two speakers' turns overlap, by start: (start, end, speaker, other speaker)."""
     ordered = sorted(turns, key=lambda t: t.start)
     found = []
@@ -90,7 +90,9 @@ def _overlaps(turns: list[Turn]) -> list[tuple[float, float, int, int]]:
             if later.start >= turn.end:
                 break
             if later.speaker != turn.speaker:
-                found.append((later.start, min(turn.end, later.end), turn.speaker, later.speaker))
+                found.append(
+                    (later.start, min(turn.end, later.end), speaker_label(turn.speaker), speaker_label(later.speaker))
+                )
     return sorted(found)
 
 
@@ -106,9 +108,8 @@ def _name_overlapping(segments: list[SpeakerSegment], turns: list[Turn]) -> None
             if start >= segment.end:
                 break
             shared = min(end, segment.end) - max(start, segment.start)
-            labels = speaker_label(one), speaker_label(other)
-            if shared > 0 and segment.speaker in labels:
-                someone = labels[1] if labels[0] == segment.speaker else labels[0]
+            if shared > 0 and segment.speaker in (one, other):
+                someone = other if one == segment.speaker else one
                 heard[someone] = heard.get(someone, 0.0) + shared
         segment.overlapping = sorted(label for label, seconds in heard.items() if seconds >= MIN_OVERLAP_SECONDS)
 

@@ -260,21 +260,16 @@ class CamPlusPlusDiarizer:
         while batch := list(islice(starts, 16)):
             pieces = [np.asarray(audio[int(s * SAMPLE_RATE) : int(s * SAMPLE_RATE) + CHUNK_SAMPLES]) for s in batch]
             features: list[np.ndarray] = []
-            for start, samples, activity in zip(batch, pieces, self._segmentation.activity(pieces), strict=True):
-                for speaker, frames in _local_speaker_features(samples, activity[: _frames_in(len(samples))]):
+            for chunk, samples in zip(self._segmentation.chunks(batch, pieces), pieces, strict=True):
+                for speaker, frames in _local_speaker_features(samples, chunk.activity):
                     owners.append((len(chunks), speaker))
                     features.append(frames)
-                chunks.append(Chunk(start, activity[: _frames_in(len(samples))]))
+                chunks.append(chunk)
             if features:
                 embeddings.append(self._embed(features))
         if not embeddings:
             return []
         return _turns(np.concatenate(embeddings), owners, chunks, speakers, duration, regions)
-
-
-def _frames_in(samples: int) -> int:
-    """Segmentation frames that lie in a chunk's real audio (a file's last chunk may be short)."""
-    return max(1, int(np.ceil((samples / SAMPLE_RATE) / FRAME_STEP)))
 
 
 def _turns(

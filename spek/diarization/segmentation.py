@@ -140,13 +140,17 @@ class SpeakerSegmentation:
     def __init__(self) -> None:
         self._model = _build_model()
 
-    def activity(self, chunks: list[np.ndarray]) -> np.ndarray:
-        """(chunks, frames, LOCAL_SPEAKERS) activity for 5 s chunks of 16 kHz audio (shorter ones are
-        padded with silence)."""
+    def chunks(self, starts: list[float], pieces: list[np.ndarray]) -> list[Chunk]:
+        """Local speakers' activity in 5 s pieces of 16 kHz audio starting at `starts`. A shorter piece
+        (a file's end) is padded with silence for the model, and keeps only the frames of its own audio."""
         import torch
 
-        batch = np.zeros((len(chunks), 1, CHUNK_SAMPLES), dtype=np.float32)
-        for row, chunk in zip(batch, chunks, strict=True):
-            row[0, : len(chunk)] = chunk[:CHUNK_SAMPLES]
+        batch = np.zeros((len(pieces), 1, CHUNK_SAMPLES), dtype=np.float32)
+        for row, piece in zip(batch, pieces, strict=True):
+            row[0, : len(piece)] = piece[:CHUNK_SAMPLES]
         with torch.inference_mode():
-            return self._model(torch.from_numpy(batch)).numpy()
+            activity = self._model(torch.from_numpy(batch)).numpy()
+        return [
+            Chunk(start, frames[: max(1, int(np.ceil(len(piece) / SAMPLE_RATE / FRAME_STEP)))])
+            for start, piece, frames in zip(starts, pieces, activity, strict=True)
+        ]
