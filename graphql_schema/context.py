@@ -49,12 +49,11 @@ class Context:
         """Every signed-in resolver's start: a session, and the caller (UNAUTHENTICATED if none), within the
         caller's request limit, the global cap and `limit` (e.g. "uploads", per user) if named."""
         user_id = self.authenticate()
-        await self._count_request()
-        if not self._user_counted:
-            self._user_counted = True
-            await self.services.rate_limits.hit("requests", str(user_id))
+        hits = [] if self._user_counted else [("requests", str(user_id))]
+        self._user_counted = True
         if limit is not None:
-            await self.services.rate_limits.hit(limit, str(user_id))
+            hits.append((limit, str(user_id)))
+        await self._count_request(*hits)
         async with self.session() as session:
             yield session, await self.current_user(session)
 
@@ -79,13 +78,14 @@ class Context:
 
     async def limit(self, name: str, key: str) -> None:
         """Count this request against a named limit (spek.ratelimits.LIMITS) for `key`, and the global cap."""
-        await self._count_request()
-        await self.services.rate_limits.hit(name, key)
+        await self._count_request((name, key))
 
-    async def _count_request(self) -> None:
+    async def _count_request(self, *hits: tuple[str, ...]) -> None:
+        """Count `hits` (limit name, then keys), and the global cap once per request, all at once."""
         if not self._counted:
             self._counted = True
-            await self.services.rate_limits.hit("everyone")
+            hits = (("everyone",), *hits)
+        await self.services.rate_limits.hit_all(hits)
 
     def absolute_url(self, path: str) -> str:
         """Links that work outside the web app too (mobile apps, a shared download), on SPEK_PUBLIC_URL: never

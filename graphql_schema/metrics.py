@@ -1,38 +1,46 @@
 """Counts and times each GraphQL operation for /metrics."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from graphql import FieldNode, OperationDefinitionNode
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from spek.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS
 
+INVALID = ("invalid", "unknown")  # a document that did not validate, or does not say which operation to run
 
-def _operation_label(execution_context) -> tuple[str, str]:
+
+def operation_label(operation: OperationDefinitionNode) -> tuple[str, str]:
     """Label by the root field, one of the schema's (so the number of series is bounded by the schema, not
-    by what clients send): "several" for more than one, "invalid" for a document that did not validate."""
-    document = execution_context.graphql_document
-    if document is None or execution_context.pre_execution_errors:
-        return "invalid", "unknown"
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if execution_context.operation_name:
-        operations = [o for o in operations if o.name and o.name.value == execution_context.operation_name]
-    if len(operations) != 1:
-        return "invalid", "unknown"
-    operation = operations[0]
+    by what clients send): "several" for more than one, "fragment" for a selection made of fragments."""
     fields = {s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)}
     label = fields.pop() if len(fields) == 1 else "several" if fields else "fragment"
     return label, operation.operation.value
 
 
+def record(label: tuple[str, str], seconds: float, errors: Sequence[GraphQLError] | None) -> None:
+    GRAPHQL_REQUESTS.labels(*label).inc()
+    GRAPHQL_LATENCY.labels(*label).observe(seconds)
+    for error in errors or ():
+        GRAPHQL_ERRORS.labels((error.extensions or {}).get("code", "INTERNAL")).inc()
+
+
 class Metrics(SchemaExtension):
+    """For what Strawberry runs itself: subscriptions, uploads, GET and batches (json_operations.py the rest)."""
+
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
+        self.label = INVALID
         yield
-        operation, kind = _operation_label(self.execution_context)
-        GRAPHQL_REQUESTS.labels(operation, kind).inc()
-        GRAPHQL_LATENCY.labels(operation, kind).observe(time.perf_counter() - started)
         result = self.execution_context.result
-        for error in getattr(result, "errors", None) or []:
-            GRAPHQL_ERRORS.labels((error.extensions or {}).get("code", "INTERNAL")).inc()
+        record(self.label, time.perf_counter() - started, getattr(result, "errors", None))
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        # Here, not at the end: errors from execution are put in the same place as validation's.
+        context = self.execution_context
+        if context.graphql_document is not None and not context.pre_execution_errors:
+            operation = get_operation_ast(context.graphql_document, context._provided_operation_name)
+            if operation is not None:
+                self.label = operation_label(operation)

@@ -1,13 +1,11 @@
 """The Strawberry schema: every part of the contract merged into Query, Mutation and Subscription."""
 
 from collections.abc import Iterator
-from functools import lru_cache
+from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, parse
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.file_uploads import Upload
-from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountsMutation, AccountsQuery
@@ -19,6 +17,7 @@ from graphql_schema.jobs import JobsMutation, JobsQuery, JobsSubscription
 from graphql_schema.metrics import Metrics
 from graphql_schema.notebooks import NotebooksMutation, NotebooksQuery
 from graphql_schema.notes import NotesMutation, NotesQuery
+from graphql_schema.prepared import DocumentLimits
 from graphql_schema.recordings import RecordingsMutation, RecordingsQuery
 from graphql_schema.search import SearchQuery
 from graphql_schema.telegram import TelegramMutation
@@ -61,48 +60,43 @@ Subscription = merge_types("Subscription", (JobsSubscription, ChatSubscription))
 
 
 class SpekSchema(strawberry.Schema):
+    def __init__(self, *args: Any, document_limits: DocumentLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.document_limits = document_limits
+
     def process_errors(self, errors, execution_context=None) -> None:
         """The ErrorCodes extension logs the unexpected ones; client errors are not worth a stack trace."""
-
-
-# Each distinct query text is parsed, and each document validated, once (LRU, shared by every request).
-_parse = lru_cache(maxsize=1000)(parse)
-_validate = lru_cache(maxsize=1000)(validate_document)
 
 
 class CachedDocuments(SchemaExtension):
     """Strawberry's MaxTokensLimiter, AddValidationRules, ParserCache and ValidationCache as one extension:
     the same work, with a quarter of the per-request hooks (about 35 µs less per request)."""
 
-    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
-        self.max_tokens = max_tokens
-        self.rules = rules
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        context.parse_options["max_tokens"] = self.max_tokens
-        context.validation_rules = context.validation_rules + self.rules
-        yield
+    def __init__(self, limits: DocumentLimits) -> None:
+        self.limits = limits
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        context.graphql_document = _parse(context.query, **context.parse_options)
+        assert context.query is not None  # Strawberry refuses a request without one before parsing
+        context.graphql_document = self.limits.parse(context.query)
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.pre_execution_errors = _validate(
+        assert context.graphql_document is not None  # parsed, or refused, by on_parse
+        context.pre_execution_errors = self.limits.validate(
             context.schema._schema, context.graphql_document, context.validation_rules
         )
         yield
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    # The limit rules are built once: the validation cache keys on the rule classes, and a limiter
-    # made per request would make new classes each time and never hit the cache.
-    limit_rules = (
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+def build_schema(settings: Settings) -> SpekSchema:
+    limits = DocumentLimits(
+        settings.max_query_tokens,
+        (
+            *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+        ),
     )
     return SpekSchema(
         query=Query,
@@ -110,12 +104,14 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=[ErrorCode],
         # Factories: each request gets fresh extension instances (the caches live at module level).
-        # Outermost first: Metrics sees errors after ErrorCodes has given them codes.
+        # Outermost first: Metrics sees errors after ErrorCodes has given them codes. Queries and mutations
+        # posted as JSON run without these (json_operations.py), through the same functions.
         extensions=[
             Metrics,
             ErrorCodes,
-            lambda: CachedDocuments(settings.max_query_tokens, limit_rules),
+            lambda: CachedDocuments(limits),
             InputChecks,  # after CachedDocuments, whose validation result it replaces when it refuses
         ],
         scalar_overrides={Upload: UPLOAD_SCALAR},
+        document_limits=limits,
     )

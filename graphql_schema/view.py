@@ -20,8 +20,10 @@ from strawberry.types import ExecutionResult
 from graphql_schema.context import Context
 from graphql_schema.errors import error_response, with_code
 from graphql_schema.graphiql import GRAPHIQL_HTML
+from graphql_schema.json_operations import is_json_post, json_operation, run
 from graphql_schema.multipart import operations_with_files
 from graphql_schema.request_body import LimitedBody, UnreadableJSON, decode_json
+from graphql_schema.schema import SpekSchema
 from spek.errors import Unauthenticated
 from spek.web.services import Services
 
@@ -45,13 +47,28 @@ class SpekGraphQL(GraphQL[Context, None]):
         try:
             try:
                 body.check_declared_length()
-                response = await self.run(request)
+                response = await self.run_json_operation(request) or await self.run(request)
             except HTTPException as e:
                 await body.discard_rest()
                 response = error_response(e.status_code, e.reason)
             await response(scope, receive, send)
         finally:
             await request.close()
+
+    async def run_json_operation(self, request: Request) -> Response | None:
+        """A query or mutation posted as JSON, on the short path; None for Strawberry's view to handle (it
+        reads the same body again, kept by the request)."""
+        if not is_json_post(request):
+            return None
+        try:
+            data = self.decode_json(await request.body())
+        except json.JSONDecodeError:
+            return None
+        schema = cast(SpekSchema, self.schema)
+        operation = json_operation(data, schema._schema, schema.document_limits)
+        if operation is None:
+            return None
+        return await run(operation, schema._schema, await self.get_context(request, None))
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         services: Services = request.app.state.services

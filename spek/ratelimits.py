@@ -4,6 +4,7 @@ Per client address and per account on signing in, per user on uploads, chat and 
 one cap over everyone. A refusal is RATE_LIMITED with the seconds until the next attempt can pass.
 """
 
+import asyncio
 import ipaddress
 import math
 import time
@@ -60,6 +61,14 @@ class RateLimits:
         rule = self._rules[name]
         if not await self._limiter.hit(rule.item, name, *keys):
             await self._refuse(rule, keys)
+
+    async def hit_all(self, hits: Sequence[tuple[str, ...]]) -> None:
+        """`hit` for each (name, *keys), concurrently (one wait for Redis instead of one each); the first
+        refusal is raised."""
+        outcomes = await asyncio.gather(*(self.hit(name, *keys) for name, *keys in hits), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def check(self, name: str, *keys: str) -> None:
         """Raise RateLimited when the limit's window is full, counting nothing (e.g. before a password is

@@ -1,0 +1,31 @@
+"""Query documents parsed, and documents validated, once per distinct text (LRU caches shared by every
+request), within the schema's limits on tokens, depth and aliases."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
+from strawberry.schema.schema import validate_document
+
+_parse = lru_cache(maxsize=1000)(parse)
+# Keyed on the document (the parse cache hands out the same object for the same text) and the rule classes.
+_validate = lru_cache(maxsize=1000)(validate_document)
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    max_tokens: int
+    # Built once: a limiter made per request would make new rule classes each time and never hit the cache.
+    rules: tuple[type[ASTValidationRule], ...]
+
+    def parse(self, query: str) -> DocumentNode:
+        """The document; GraphQLSyntaxError when the text is not one, or has more tokens than allowed."""
+        return _parse(query, max_tokens=self.max_tokens)
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        base_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules),
+    ) -> list[GraphQLError]:
+        return _validate(schema, document, base_rules + self.rules)
