@@ -1,12 +1,14 @@
 """GraphQL overhead and latency under concurrent clients, against a real `spek up` (embedded PostgreSQL and Redis).
 
-    .venv/bin/python -m benchmarks.graphql_latency [--api-workers N] [--seconds 10]    (needs `wrk`: apt-get install wrk)
+    .venv/bin/python -m benchmarks.graphql_latency [--api-workers N] [--seconds 10] [--rounds 3]
+    (needs `wrk`: apt-get install wrk)
 
 Side by side in one run: a plain Starlette endpoint (`/healthz`), the cheapest GraphQL query
 (`{ __typename }`, no sign-in, no database) and a signed-in query (`me`: token, rate limits, one row),
 each at 10 connections (req/s, p50/p95/p99) and at 50 connections (req/s, p99), with each one's
 throughput against /healthz's and the targets: GraphQL overhead on a trivial query at most 2× a plain
-endpoint, `me` p99 ≤ 50 ms at 50 clients (the SPEC's "simple query" target).
+endpoint, `me` p99 ≤ 50 ms at 50 clients (the SPEC's "simple query" target). The three are measured in
+rounds, one after the other, and each figure is the median of its rounds.
 
 The rate limits are raised for the run so that no request is refused (every one is still checked); a
 run fails if any answer is not a 200 or any GraphQL error is counted on /metrics.
@@ -17,6 +19,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import tempfile
 import uuid
@@ -126,6 +129,7 @@ def main() -> None:
         "--api-workers", type=int, default=None, help="SPEK_API_WORKERS for the run (default: Spek's, the cores)"
     )
     parser.add_argument("--seconds", type=int, default=10, help="load duration per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all three endpoints; medians are compared")
     parser.add_argument("--clients", type=int, nargs=2, default=[10, 50], metavar=("FEW", "MANY"))
     parser.add_argument("--base-url", help="measure an API that is already running instead of starting `spek up`")
     args = parser.parse_args()
@@ -155,23 +159,35 @@ def run(args: argparse.Namespace, base_url: str, workers: int, cpu: Callable[[],
     ]
     print(
         f"{workers} API worker process(es) (SPEK_API_WORKERS); wrk, 1 thread, on the same cores; "
-        f"{args.seconds} s per measurement after a 2 s warm-up; rate limits raised, still checked"
+        f"{args.seconds} s per measurement after a 2 s warm-up, {args.rounds} rounds (medians below); rate limits "
+        "raised, still checked"
     )
-    results: dict[str, tuple[Load, Load]] = {}
     for target in targets:
         if target.body:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
             check = http.post(target.path, content=target.body, headers=headers).json()
             assert not check.get("errors"), check
-        errors_before = graphql_errors(http)
         load(base_url, target, token, few, 2)  # warm-up
-        cpu_before = cpu() if cpu else 0.0
-        at_few = load(base_url, target, token, few, args.seconds)
-        if cpu:
-            at_few.api_cpu_ms = 1000 * (cpu() - cpu_before) / at_few.requests
-        at_many = load(base_url, target, token, many, args.seconds)
-        assert graphql_errors(http) == errors_before, f"{target.name}: GraphQL errors during the run"
-        results[target.name] = (at_few, at_many)
+    # Rounds of all three, one after the other: a machine whose speed drifts during the run (shared, or
+    # throttled) weighs on each endpoint alike; the medians of the rounds are compared.
+    rounds: dict[str, list[tuple[Load, Load]]] = {target.name: [] for target in targets}
+    for round_number in range(1, args.rounds + 1):
+        for target in targets:
+            errors_before = graphql_errors(http)
+            cpu_before = cpu() if cpu else 0.0
+            at_few = load(base_url, target, token, few, args.seconds)
+            if cpu:
+                at_few.api_cpu_ms = 1000 * (cpu() - cpu_before) / at_few.requests
+            at_many = load(base_url, target, token, many, args.seconds)
+            assert graphql_errors(http) == errors_before, f"{target.name}: GraphQL errors during the run"
+            rounds[target.name].append((at_few, at_many))
+            print(
+                f"round {round_number} {target.name:<16} {at_few.rps:>8.0f} req/s, p99 {at_few.p99:.1f} ms at {few}; "
+                f"{at_many.rps:>8.0f} req/s, p99 {at_many.p99:.1f} ms at {many}"
+            )
+    results = {
+        name: (median_load([r[0] for r in runs]), median_load([r[1] for r in runs])) for name, runs in rounds.items()
+    }
 
     baseline = results["/healthz"][0].rps
     print(
@@ -203,6 +219,20 @@ def run(args: argparse.Namespace, base_url: str, workers: int, cpu: Callable[[],
         f"{'met' if overhead <= TARGET_OVERHEAD else 'not met'}); "
         f"me p99 at {many} connections {me_p99:.1f} ms (target ≤ {TARGET_P99_MS:.0f} ms: "
         f"{'met' if me_p99 <= TARGET_P99_MS else 'not met'})"
+    )
+
+
+def median_load(loads: list[Load]) -> Load:
+    """Each figure's median over the rounds."""
+    cpus = [load.api_cpu_ms for load in loads if load.api_cpu_ms is not None]
+    return Load(
+        p50=statistics.median(load.p50 for load in loads),
+        p95=statistics.median(load.p95 for load in loads),
+        p99=statistics.median(load.p99 for load in loads),
+        rps=statistics.median(load.rps for load in loads),
+        requests=sum(load.requests for load in loads),
+        socket_errors=sum(load.socket_errors for load in loads),
+        api_cpu_ms=statistics.median(cpus) if cpus else None,
     )
 
 

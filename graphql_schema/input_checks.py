@@ -83,31 +83,38 @@ def _literal_problem(document: DocumentNode, query: str | None) -> str | None:
     return finder.problem
 
 
-def input_error(
-    document: DocumentNode, query: str | None, variables: dict[str, Any] | None, operation_name: str | None
-) -> GraphQLError | None:
-    """Why a valid document cannot run with these variables: several operations and no `operationName`
-    (Strawberry would run the first), or text no column can store, in a variable or a literal."""
+def document_error(document: DocumentNode, query: str | None, operation_name: str | None) -> GraphQLError | None:
+    """Why a valid document cannot run whatever the variables: several operations and no `operationName`
+    (Strawberry would run the first), or text no column can store in a literal."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) > 1 and operation_name is None:
         return GraphQLError(
             "The document has several operations: name the one to run in `operationName`.", nodes=operations
         )
-    if problem := _variable_problem(variables or {}) or _literal_problem(document, query):
+    if problem := _literal_problem(document, query):
+        return GraphQLError(f"{problem}, which text cannot hold.")
+    return None
+
+
+def variables_error(variables: dict[str, Any] | None) -> GraphQLError | None:
+    """Text no column can store, in a variable."""
+    if problem := _variable_problem(variables or {}):
         return GraphQLError(f"{problem}, which text cannot hold.")
     return None
 
 
 class InputChecks(SchemaExtension):
-    """Refuses input_error's cases as BAD_USER_INPUT. Placed after CachedDocuments (schema.py): an error here
-    replaces validation's empty list."""
+    """Refuses document_error's and variables_error's cases as BAD_USER_INPUT. Placed after CachedDocuments
+    (schema.py): an error here replaces validation's empty list."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
             # Strawberry's operation_name falls back to the first operation's: only this says none was given.
-            error = input_error(document, context.query, context.variables, context._provided_operation_name)
+            error = document_error(document, context.query, context._provided_operation_name) or variables_error(
+                context.variables
+            )
             if error is not None:
                 context.pre_execution_errors = [error]
         yield

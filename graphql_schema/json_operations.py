@@ -12,6 +12,7 @@ each refusal is still made in one place.
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -28,7 +29,7 @@ from starlette.responses import Response
 
 from graphql_schema.context import Context
 from graphql_schema.errors import with_code
-from graphql_schema.input_checks import input_error
+from graphql_schema.input_checks import document_error, variables_error
 from graphql_schema.metrics import operation_label, record
 from graphql_schema.prepared import DocumentLimits
 
@@ -36,11 +37,16 @@ STREAMED = ("multipart/mixed", "text/event-stream")  # Accept types that ask Str
 
 
 @dataclass(frozen=True)
-class JSONOperation:
+class PreparedOperation:
     document: DocumentNode
-    variables: dict[str, Any] | None
     operation_name: str | None
     label: tuple[str, str]  # for metrics
+
+
+@dataclass(frozen=True)
+class JSONOperation:
+    prepared: PreparedOperation
+    variables: dict[str, Any] | None
 
 
 def is_json_post(request: Request) -> bool:
@@ -61,33 +67,42 @@ def json_operation(data: object, schema: GraphQLSchema, limits: DocumentLimits) 
     query, variables, operation_name = data.get("query"), data.get("variables"), data.get("operationName")
     if not (isinstance(query, str) and isinstance(variables, dict | None) and isinstance(operation_name, str | None)):
         return None
+    prepared = _prepared(query, operation_name, schema, limits)
+    if prepared is None or variables_error(variables) is not None:
+        return None
+    return JSONOperation(prepared, variables)
+
+
+@lru_cache(maxsize=1000)
+def _prepared(
+    query: str, operation_name: str | None, schema: GraphQLSchema, limits: DocumentLimits
+) -> PreparedOperation | None:
+    """What is known of a query text and operation name before any variables: the same for every request."""
     try:
         document = limits.parse(query)
     except GraphQLError:
         return None
-    if limits.validate(schema, document):
+    if limits.validate(schema, document) or document_error(document, query, operation_name) is not None:
         return None
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation == OperationType.SUBSCRIPTION:
         return None
-    if input_error(document, query, variables, operation_name) is not None:
-        return None
-    return JSONOperation(document, variables, operation_name, operation_label(operation))
+    return PreparedOperation(document, operation_name, operation_label(operation))
 
 
 async def run(operation: JSONOperation, schema: GraphQLSchema, context: Context) -> Response:
-    started = time.perf_counter()
+    started, prepared = time.perf_counter(), operation.prepared
     result = execute(
         schema,
-        operation.document,
+        prepared.document,
         context_value=context,
         variable_values=operation.variables,
-        operation_name=operation.operation_name,
+        operation_name=prepared.operation_name,
     )
     if not isinstance(result, ExecutionResult):
         result = await result
     errors = [with_code(error) for error in result.errors] if result.errors else None
-    record(operation.label, time.perf_counter() - started, errors)
+    record(prepared.label, time.perf_counter() - started, errors)
     payload: dict[str, Any] = {"data": result.data}
     if errors:
         payload["errors"] = [error.formatted for error in errors]

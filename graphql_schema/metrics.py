@@ -2,8 +2,10 @@
 
 import time
 from collections.abc import Iterator, Sequence
+from functools import cache
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, get_operation_ast
+from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 
 from spek.metrics import GRAPHQL_ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS
@@ -20,10 +22,16 @@ def operation_label(operation: OperationDefinitionNode) -> tuple[str, str]:
 
 
 def record(label: tuple[str, str], seconds: float, errors: Sequence[GraphQLError] | None) -> None:
-    GRAPHQL_REQUESTS.labels(*label).inc()
-    GRAPHQL_LATENCY.labels(*label).observe(seconds)
+    requests, latency = _series(label)
+    requests.inc()
+    latency.observe(seconds)
     for error in errors or ():
         GRAPHQL_ERRORS.labels((error.extensions or {}).get("code", "INTERNAL")).inc()
+
+
+@cache  # as bounded as the labels
+def _series(label: tuple[str, str]) -> tuple[Counter, Histogram]:
+    return GRAPHQL_REQUESTS.labels(*label), GRAPHQL_LATENCY.labels(*label)
 
 
 class Metrics(SchemaExtension):

@@ -12,7 +12,7 @@ _parse = lru_cache(maxsize=1000)(parse)
 _validate = lru_cache(maxsize=1000)(validate_document)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key, made once per schema
 class DocumentLimits:
     max_tokens: int
     # Built once: a limiter made per request would make new rule classes each time and never hit the cache.

@@ -48,7 +48,9 @@ def decode_json(data: str | bytes, max_bytes: int) -> object:
         raise UnreadableJSON("The body is not UTF-8 text.") from None
     except ValueError:  # a number of thousands of digits
         raise UnreadableJSON("The JSON has a number too long to read.") from None
-    if _nested_deeper_than(value, MAX_JSON_DEPTH):
+    # Nesting that deep takes that many opening brackets: most bodies have too few to need the walk.
+    openers = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else data.count("[") + data.count("{")
+    if openers > MAX_JSON_DEPTH and _nested_deeper_than(value, MAX_JSON_DEPTH):
         raise UnreadableJSON(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
     return value
 
