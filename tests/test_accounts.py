@@ -90,6 +90,19 @@ def test_expired_access_token_is_refused(client: GraphQLClient, alice: Account, 
     assert client.data(ME, token=jwt.encode(claims, secret, algorithm="HS256"))["me"]["id"] == alice.id
 
 
+def test_a_token_stops_working_when_it_expires(client: GraphQLClient, alice: Account, stack) -> None:
+    """A token's signature is checked once and remembered; its expiry is checked at every use."""
+    secret = (stack.data_dir / "jwt-secret").read_text().strip()
+    claims = jwt.decode(alice.access_token, secret, algorithms=["HS256"], issuer="spek")
+    claims["exp"] = datetime.now(UTC) + timedelta(seconds=2)
+    token = jwt.encode(claims, secret, algorithm="HS256")
+    assert client.data(ME, token=token)["me"]["id"] == alice.id
+    assert client.data(ME, token=token)["me"]["id"] == alice.id
+    time.sleep(max(0.0, claims["exp"].timestamp() - time.time()) + 0.1)
+    body = client.execute(ME, token=token)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" and "expired" in body["errors"][0]["message"]
+
+
 def test_refresh_rotates(client: GraphQLClient, alice: Account) -> None:
     rotated = client.data(REFRESH, {"token": alice.refresh_token})["refreshToken"]
     assert rotated["user"]["id"] == alice.id
