@@ -20,9 +20,8 @@ def _both_ways(client: GraphQLClient, query: str, variables: dict, token: str | 
 
 
 def test_posted_and_viewed_queries_answer_alike(client: GraphQLClient, alice: Account) -> None:
-    notebook = client.data(
-        'mutation { createNotebook(title: "Field notes") { id } }', token=alice.access_token
-    )["createNotebook"]
+    create = 'mutation { createNotebook(title: "Field notes") { id } }'
+    notebook = client.data(create, token=alice.access_token)["createNotebook"]
     cases = [
         ("{ me { id email displayName } }", {}, alice.access_token),  # data
         (NOTEBOOK, {"id": notebook["id"]}, alice.access_token),  # data, from a variable
