@@ -165,8 +165,11 @@ def create_app(settings: Settings) -> Starlette:
             )
         # What is made at start-up lives as long as the process: the collector's full passes no longer walk
         # it (on this machine they took ~100 ms over the ~200 000 start-up objects, a stall of every request
-        # in flight, the API's worst latency).
+        # in flight, the API's worst latency). Young objects are collected every 5000 allocations instead
+        # of 700: `me` at 50 clients, 1.2 → 1.04 ms of API CPU a request, and a lower p99; at 50 000 the
+        # CPU was the same but each pass a stall again.
         gc.freeze()
+        gc.set_threshold(5_000, 10, 10)
         log.info("api.started")
         try:
             yield
