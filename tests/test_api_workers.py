@@ -2,6 +2,7 @@
 
 import re
 import signal
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -68,6 +69,23 @@ def test_api_processes_stop_with_a_killed_supervisor(stack) -> None:
         api.send_signal(signal.SIGKILL)
         api.wait(10)
     _all_exit(workers)
+
+
+def test_a_second_server_on_the_same_port_is_refused(stack) -> None:
+    """Each API process listens on a socket of its own (SO_REUSEPORT), yet the port is not shared with
+    another `spek serve`."""
+    port = free_port()
+    env = {**stack.env, "SPEK_PORT": str(port), "SPEK_API_WORKERS": "2"}
+    api = spek_process("serve", env)
+    try:
+        poll_http(f"http://127.0.0.1:{port}/healthz", lambda r: r.status_code == 200, api)
+        second = spek_process("serve", env, stderr=subprocess.PIPE, text=True)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 3 and f"Cannot listen on 127.0.0.1:{port}" in err, err
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    finally:
+        api.terminate()
+        wait_for_exit(api, 30)
 
 
 def _all_exit(processes: list[psutil.Process]) -> None:
