@@ -6,6 +6,7 @@ import asyncio
 from sqlalchemy import text
 
 from spek.db import create_engine, create_sessionmaker
+from spek.errors import is_outage
 from tests.support import GraphQLClient, register, run_async, sql
 
 TERMINATE_IDLE = (
@@ -43,3 +44,29 @@ def test_the_api_answers_after_the_database_dropped_its_connections(stack, clien
     assert terminated > 0
     for _ in range(40):
         assert client.data("{ me { id } }", token=account.access_token)["me"]["id"] == account.id
+
+
+def test_a_connection_lost_under_a_driver_level_read_is_an_outage(stack) -> None:
+    """accounts.get_user reads on the driver's connection, past SQLAlchemy's error wrapping: losing the
+    connection there must still be told as UNAVAILABLE (try again), not INTERNAL."""
+
+    async def scenario() -> None:
+        engine = create_engine(stack.database_url)
+        try:
+            async with engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                pid = await driver.fetchval("SELECT pg_backend_pid()")
+                reading = asyncio.ensure_future(driver.fetchval("SELECT pg_sleep(10)"))
+                await asyncio.sleep(0.3)
+                async with engine.connect() as admin:
+                    await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                try:
+                    await reading
+                except Exception as error:  # noqa: BLE001 - whatever the driver raises is what is checked
+                    assert is_outage(error), repr(error)
+                else:
+                    raise AssertionError("the read outlived its connection")
+        finally:
+            await engine.dispose()
+
+    run_async(scenario())
