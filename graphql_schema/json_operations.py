@@ -51,6 +51,7 @@ class JSONOperation:
 
 def is_json_post(request: Request) -> bool:
     headers = request.headers
+    # Not Strawberry's parse_content_type: it goes through the email package, ~20 µs a request.
     content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
     accept = headers.get("accept", "")
     return (

@@ -15,17 +15,17 @@ _validate = lru_cache(maxsize=1000)(validate_document)
 @dataclass(frozen=True, eq=False)  # hashed by identity: a cache key, made once per schema
 class DocumentLimits:
     max_tokens: int
-    # Built once: a limiter made per request would make new rule classes each time and never hit the cache.
+    # GraphQL's own rules and the limits' (depth, aliases), as one tuple built once: the validation cache
+    # keys on it, and a limiter made per request would make new rule classes each time and never hit it.
     rules: tuple[type[ASTValidationRule], ...]
+
+    @classmethod
+    def of(cls, max_tokens: int, limit_rules: tuple[type[ASTValidationRule], ...]) -> "DocumentLimits":
+        return cls(max_tokens, (*specified_rules, *limit_rules))
 
     def parse(self, query: str) -> DocumentNode:
         """The document; GraphQLSyntaxError when the text is not one, or has more tokens than allowed."""
         return _parse(query, max_tokens=self.max_tokens)
 
-    def validate(
-        self,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        base_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules),
-    ) -> list[GraphQLError]:
-        return _validate(schema, document, base_rules + self.rules)
+    def validate(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        return _validate(schema, document, self.rules)

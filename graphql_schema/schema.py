@@ -84,14 +84,12 @@ class CachedDocuments(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None  # parsed, or refused, by on_parse
-        context.pre_execution_errors = self.limits.validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        context.pre_execution_errors = self.limits.validate(context.schema._schema, context.graphql_document)
         yield
 
 
 def build_schema(settings: Settings) -> SpekSchema:
-    limits = DocumentLimits(
+    limits = DocumentLimits.of(
         settings.max_query_tokens,
         (
             *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,

@@ -110,22 +110,20 @@ class _SocketPerWorker(Multiprocess):
 def _sockets_on_one_port(settings: Settings) -> list[socket.socket]:
     """One listening socket per API process on SPEK_HOST:SPEK_PORT. A port another server holds is refused
     first: with SO_REUSEPORT alone, a second `spek serve` would quietly share it."""
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sockets = []
-    for reuse_port in (False, *[True] * settings.api_workers):
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, reuse_port)
-        try:
-            sock.bind((settings.host, settings.port))
-        except OSError as e:
-            print(f"Cannot listen on {settings.host}:{settings.port}: {e.strerror}", file=sys.stderr)
-            sys.exit(STARTUP_FAILURE)
-        if reuse_port:
-            sockets.append(sock)
-        else:
-            sock.close()
-    return sockets
+    _bind(settings, reuse_port=False).close()
+    return [_bind(settings, reuse_port=True) for _ in range(settings.api_workers)]
+
+
+def _bind(settings: Settings, reuse_port: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, reuse_port)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as e:
+        print(f"Cannot listen on {settings.host}:{settings.port}: {e.strerror}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
+    return sock
 
 
 def _config(settings: Settings, app: "Starlette | str", workers: int = 1) -> "uvicorn.Config":
