@@ -112,7 +112,9 @@ class AccountsMutation:
     async def delete_account(self, info: Info, password: str | None = None) -> bool:
         services = info.context.services
         async with info.context.signed_in() as (session, user):
-            return await deletion.delete_account(session, services.redis, services.storage, user, password)
+            return await deletion.delete_account(
+                session, services.redis, services.storage, services.callers, user, password
+            )
 
     @strawberry.mutation(
         description="A signed, time-limited link to a ZIP of everything the caller owns: a JSON file per kind of "

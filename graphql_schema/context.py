@@ -1,7 +1,7 @@
 """Per-request (or per-WebSocket) context: services, the caller's identity, DB sessions."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from spek.accounts import service as accounts
+from spek.accounts.callers import deleted_marker
 from spek.accounts.models import User
 from spek.ratelimits import client_address
 from spek.web.services import Services
@@ -53,9 +54,9 @@ class Context:
         self._user_counted = True
         if limit is not None:
             hits.append((limit, str(user_id)))
-        await self._count_request(*hits)
+        [marker] = await self._count_request(*hits, reads=[deleted_marker(user_id)])
         async with self.session() as session:
-            yield session, await self.current_user(session)
+            yield session, await self.services.callers.get(session, user_id, marker)
 
     async def subscribed(self, follow: Callable[[AsyncSession, User], AsyncIterator[T]]) -> AsyncIterator[T]:
         """A subscription's events for the signed-in caller (`follow` checks access and may close the session
@@ -80,12 +81,13 @@ class Context:
         """Count this request against a named limit (spek.ratelimits.LIMITS) for `key`, and the global cap."""
         await self._count_request((name, key))
 
-    async def _count_request(self, *hits: tuple[str, ...]) -> None:
-        """Count `hits` (limit name, then keys), and the global cap once per request, all at once."""
+    async def _count_request(self, *hits: tuple[str, ...], reads: Sequence[str] = ()) -> list[bytes | None]:
+        """Count `hits` (limit name, then keys), and the global cap once per request, and read the Redis keys
+        in `reads`, all in one round trip."""
         if not self._counted:
             self._counted = True
             hits = (("everyone",), *hits)
-        await self.services.rate_limits.hit_all(hits)
+        return await self.services.rate_limits.hit_all(hits, reads)
 
     def absolute_url(self, path: str) -> str:
         """Links that work outside the web app too (mobile apps, a shared download), on SPEK_PUBLIC_URL: never

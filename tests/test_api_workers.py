@@ -4,7 +4,9 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -12,8 +14,9 @@ import psutil
 
 from spek.embedded import wait_for_exit
 from spek.web.serving import metrics_dir
-from tests.support import free_port, poll_http, spek_process
+from tests.support import GraphQLClient, free_port, poll_http, register, spek_process
 
+DELETE_ACCOUNT = "mutation($p: String) { deleteAccount(password: $p) }"
 TYPENAME = 'spek_graphql_requests_total{operation="__typename",type="query"}'
 
 
@@ -22,13 +25,22 @@ def _answering_pids(folder: Path) -> set[str]:
     return {path.stem.removeprefix("counter_") for path in folder.glob("counter_*.db")}
 
 
-def test_metrics_add_up_over_every_api_process(stack) -> None:
+@contextmanager
+def two_api_processes(stack) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """`spek serve` with two API processes: its URL, the process, and the folder of its metric files."""
     port = free_port()
     api = spek_process("serve", {**stack.env, "SPEK_PORT": str(port), "SPEK_API_WORKERS": "2"})
     base_url = f"http://127.0.0.1:{port}"
-    folder = metrics_dir(stack.data_dir, api.pid)
     try:
         poll_http(f"{base_url}/healthz", lambda r: r.status_code == 200, api)
+        yield base_url, api, metrics_dir(stack.data_dir, api.pid)
+    finally:
+        api.terminate()
+        wait_for_exit(api, 30)
+
+
+def test_metrics_add_up_over_every_api_process(stack) -> None:
+    with two_api_processes(stack) as (base_url, api, folder):
         workers = psutil.Process(api.pid).children()
         # Several fresh connections at once, until both processes have answered some.
         sent = 0
@@ -49,9 +61,6 @@ def test_metrics_add_up_over_every_api_process(stack) -> None:
         samples = [line.rsplit(" ", 1)[0] for line in text.splitlines() if line and not line.startswith("#")]
         assert samples.count('spek_queue_depth{queue="spek:queue"}') == 1
         assert len(samples) == len(set(samples))
-    finally:
-        api.terminate()
-        wait_for_exit(api, 30)
     assert api.returncode == 0
     assert not folder.exists()  # the metric files go with the processes
     _all_exit(workers)
@@ -86,6 +95,30 @@ def test_a_second_server_on_the_same_port_is_refused(stack) -> None:
     finally:
         api.terminate()
         wait_for_exit(api, 30)
+
+
+def test_a_deleted_account_is_signed_out_of_every_process_at_once(stack) -> None:
+    """Each API process keeps the rows of callers it has seen; a deletion on one reaches the others before
+    it returns."""
+    with two_api_processes(stack) as (base_url, _, folder):
+        account = register(GraphQLClient(base_url))
+
+        def me(_: int) -> dict:
+            # A fresh connection each time: either process may answer.
+            answer = httpx.post(
+                f"{base_url}/graphql",
+                json={"query": "{ me { id } }"},
+                headers={"Authorization": f"Bearer {account.access_token}"},
+                timeout=30,
+            )
+            return answer.json()
+
+        with ThreadPoolExecutor(8) as pool:
+            assert all(body == {"data": {"me": {"id": account.id}}} for body in pool.map(me, range(48)))
+            assert len(_answering_pids(folder)) == 2, "one process answered every request"
+            GraphQLClient(base_url).data(DELETE_ACCOUNT, {"p": account.password}, account.access_token)
+            after = list(pool.map(me, range(48)))
+        assert all(body.get("errors", [{}])[0].get("extensions", {}).get("code") == "UNAUTHENTICATED" for body in after)
 
 
 def _all_exit(processes: list[psutil.Process]) -> None:

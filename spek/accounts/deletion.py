@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spek import audit
+from spek.accounts.callers import Callers
 from spek.accounts.models import User
 from spek.accounts.passwords import verify_password_in_thread
 from spek.documents.models import Document
@@ -17,7 +18,7 @@ from spek.storage import Storage
 
 
 async def delete_account(
-    session: AsyncSession, queue: ArqRedis, storage: Storage, user: User, password: str | None
+    session: AsyncSession, queue: ArqRedis, storage: Storage, callers: Callers, user: User, password: str | None
 ) -> bool:
     """An account with a password needs it again (a stolen access token alone cannot delete an account); a
     device account has none."""
@@ -36,6 +37,7 @@ async def delete_account(
     await session.execute(delete(User).where(User.id == user.id))
     audit.record(session, None, "user.delete", "user", user.id)
     await session.commit()
+    await callers.forget(user.id)
     for key in files:
         await storage.delete(key)
     return True

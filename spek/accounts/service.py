@@ -182,27 +182,38 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datet
     )
 
 
-# Every signed-in request starts by reading its caller's row.
+# Every signed-in request starts with its caller's row.
 _USER_COLUMNS = [(attribute.key, attribute.columns[0].name) for attribute in inspect(User).column_attrs]
 _USER_BY_ID = f"SELECT {', '.join(name for _, name in _USER_COLUMNS)} FROM users WHERE id = $1"
+ACCOUNT_GONE = "This account no longer exists; sign in again."
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    """The account, as the session's own. Unless the session has it already, its row is read in one round
-    trip, on a pooled connection with no transaction (the session would add a BEGIN and a ROLLBACK, and
-    its ORM loading costs more than the query), then attached to the session as if loaded by it (SQLAlchemy's
-    way for objects read elsewhere: make_transient_to_detached, then add)."""
+    """The account, as the session's own: read unless the session has it already."""
     user = session.identity_map.get(identity_key(User, user_id))
     if user is None:
-        async with cast(AsyncEngine, session.bind).connect() as connection:
-            driver = cast(asyncpg.Connection, (await connection.get_raw_connection()).driver_connection)
-            row = await driver.fetchrow(_USER_BY_ID, user_id)
-        if row is not None:
-            user = User(**{key: row[name] for key, name in _USER_COLUMNS})
-            make_transient_to_detached(user)
-            session.add(user)
-    if user is None:
-        raise Unauthenticated("This account no longer exists; sign in again.")
+        user = attach_user(session, await read_user_row(session, user_id))
+    return user
+
+
+async def read_user_row(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """The account's column values (by attribute), read in one round trip on a pooled connection with no
+    transaction (the session would add a BEGIN and a ROLLBACK, and its ORM loading costs more than the
+    query). UNAUTHENTICATED when there is no such account."""
+    async with cast(AsyncEngine, session.bind).connect() as connection:
+        driver = cast(asyncpg.Connection, (await connection.get_raw_connection()).driver_connection)
+        row = await driver.fetchrow(_USER_BY_ID, user_id)
+    if row is None:
+        raise Unauthenticated(ACCOUNT_GONE)
+    return {key: row[name] for key, name in _USER_COLUMNS}
+
+
+def attach_user(session: AsyncSession, values: dict[str, Any]) -> User:
+    """A User made from a row read elsewhere, attached to the session as if loaded by it (SQLAlchemy's way:
+    make_transient_to_detached, then add)."""
+    user = User(**values)
+    make_transient_to_detached(user)
+    session.add(user)
     return user
 
 

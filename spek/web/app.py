@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphql_schema.errors import error_response, internal_error_message
 from graphql_schema.schema import build_schema
 from graphql_schema.view import SpekGraphQL
+from spek.accounts.callers import Callers
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens, load_signing_secret
 from spek.db import create_engine, create_sessionmaker
@@ -151,6 +152,7 @@ def create_app(settings: Settings) -> Starlette:
                 access=AccessTokens(load_signing_secret(settings), settings.access_token_ttl_seconds),
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
             ),
+            callers=Callers(redis, settings.access_token_ttl_seconds),
             storage=storage,
             links=SignedLinks(load_signing_secret(settings), settings.signed_url_ttl_seconds),
             query_embedder=QueryEmbedder(settings.embedding_model),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from spek.accounts.callers import Callers
 from spek.accounts.service import TokenPolicy
 from spek.accounts.tokens import AccessTokens
 from spek.links import SignedLinks
@@ -21,6 +22,7 @@ class Services:
     redis: ArqRedis  # Redis, plus enqueueing ARQ jobs
     rate_limits: RateLimits
     token_policy: TokenPolicy
+    callers: Callers  # the signed-in caller's row, kept between requests
     storage: Storage
     links: SignedLinks  # audioUrl, exportTranscript
     query_embedder: QueryEmbedder  # search by meaning
