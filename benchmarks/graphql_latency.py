@@ -4,11 +4,12 @@
     (needs `wrk`: apt-get install wrk)
 
 Side by side in one run: a plain Starlette endpoint (`/healthz`), the cheapest GraphQL query
-(`{ __typename }`, no sign-in, no database) and a signed-in query (`me`: token, rate limits, one row),
-each at 10 connections (req/s, p50/p95/p99) and at 50 connections (req/s, p99), with each one's
-throughput against /healthz's and the targets: GraphQL overhead on a trivial query at most 2× a plain
-endpoint, `me` p99 ≤ 50 ms at 50 clients (the SPEC's "simple query" target). The three are measured in
-rounds, one after the other, and each figure is the median of its rounds.
+(`{ __typename }`, no sign-in, no database) and a signed-in query (`me`: token, one Redis round trip
+for the rate limits and the deletion marker, the caller's row kept by the process), each at 10
+connections (req/s, p50/p95/p99) and at 50 connections (req/s, p99), with each one's throughput
+against /healthz's and the targets: GraphQL overhead on a trivial query at most 2× a plain endpoint,
+`me` p99 ≤ 50 ms at 50 clients (the SPEC's "simple query" target). The three are measured in rounds,
+one after the other, and each figure is the median of its rounds.
 
 The rate limits are raised for the run so that no request is refused (every one is still checked); a
 run fails if any answer is not a 200 or any GraphQL error is counted on /metrics.
