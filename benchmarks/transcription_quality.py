@@ -187,6 +187,7 @@ class InProcessPipeline:
     def __init__(self, model: str, cache_dir: Path, scratch_dir: Path) -> None:
         from spek.asr.whisper import WhisperTranscriber
         from spek.diarization import create_diarizer
+        from spek.diarization.speech import SpeechFinder
         from spek.settings import Settings
 
         settings = Settings()
@@ -194,13 +195,13 @@ class InProcessPipeline:
             model, cache_dir, settings.whisper_device, settings.whisper_compute_type, settings.whisper_cpu_threads
         )
         self.diarizer = create_diarizer(settings.diarizer, settings.pyannote_pipeline, settings.hf_token)
+        self.speech_finder = SpeechFinder()
         self.scratch_dir = scratch_dir
 
     def run(self, path: Path, quality: str, language: str | None) -> tuple[Any, list, list, dict[str, float]]:
         from spek.asr.whisper import Quality
         from spek.audio.loudness import normalize
         from spek.audio.samples import Samples
-        from spek.audio.vad import detect_speech
         from spek.diarization import SpeakerCount
         from spek.diarization.assign import assign_speakers
 
@@ -218,7 +219,7 @@ class InProcessPipeline:
             lap("decode")
             normalize(audio)
             lap("normalize")
-            speech = detect_speech(audio)
+            speech = self.speech_finder.find(audio)
             lap("vad")
             transcription = self.transcriber.transcribe(audio, language, Quality(quality), speech=speech)
             lap("asr")

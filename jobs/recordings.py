@@ -7,6 +7,7 @@ from jobs.lease import run_leased
 from jobs.models import embedder, load_once
 from spek.asr.whisper import WhisperTranscriber
 from spek.diarization import Diarizer, create_diarizer
+from spek.diarization.speech import SpeechFinder
 from spek.recordings.pipeline import PipelineTools
 from spek.recordings.pipeline import transcribe_recording as run_pipeline
 from spek.settings import Settings
@@ -42,6 +43,7 @@ async def transcribe_recording(ctx: dict[str, Any], job_id: str) -> None:
         ctx["storage"],
         lambda: _transcriber(ctx),
         lambda: _diarizer(ctx),
+        lambda: load_once(ctx, "speech finder", SpeechFinder),
         lambda: embedder(ctx),
         ctx["stopping"],
         settings.job_max_attempts,

@@ -25,7 +25,7 @@ from spek.audio.chunks import plan_chunks
 from spek.audio.loudness import measure, normalize, normalizing_gain
 from spek.audio.options import AudioOptions
 from spek.audio.samples import Samples
-from spek.audio.vad import SpeechRegion, detect_speech, widen
+from spek.audio.vad import SpeechRegion, detect_speech, united, widen
 from spek.diarization import DiarizerUnavailable, SpeakerCount, campp, segmentation
 from spek.media import SAMPLE_RATE, decode_mono_16k
 from tests.audio import SUPPORT_CALL, dialogue, reencode, talking_over, write_wav
@@ -132,6 +132,30 @@ def test_vad_finds_each_turn_of_a_dialogue_and_no_pause(call) -> None:
     assert sum(r.duration for r in blocked) == pytest.approx(sum(r.duration for r in regions), rel=0.1)
     for pause_start, pause_end in pauses:
         assert not any(r.start < (pause_start + pause_end) / 2 < r.end for r in blocked)
+
+
+def test_speech_is_where_silero_or_the_segmentation_model_hears_it(call) -> None:
+    # Either list's speech, in order, apart, cut to the longest region allowed.
+    silero = [SpeechRegion(1.0, 2.0), SpeechRegion(5.0, 6.0)]
+    heard = [SpeechRegion(1.5, 3.0), SpeechRegion(8.0, 20.0)]
+    assert [(r.start, r.end) for r in united(silero, heard, max_length=5.0)] == [
+        (1.0, 3.0),
+        (5.0, 6.0),
+        (8.0, 13.0),
+        (13.0, 18.0),
+        (18.0, 20.0),
+    ]
+    # The segmentation model alone finds each turn of a dialogue, unpadded (most of each: its edges are
+    # soft on espeak's voices), and no pause.
+    path, turns = call
+    audio = decode_mono_16k(path)
+    regions = segmentation.SpeakerSegmentation().speech(audio, onset=0.5, pad=0.0)
+    for start, end, _ in turns:
+        inside = sum(max(0.0, min(end, r.end) - max(start, r.start)) for r in regions)
+        assert inside >= 0.7 * (end - start), (start, end, regions)
+    for (_, pause_start, _), (pause_end, _, _) in zip(turns, turns[1:]):
+        assert not any(r.start < (pause_start + pause_end) / 2 < r.end for r in regions), regions
+    assert all(0.0 <= r.start < r.end <= len(audio) / SAMPLE_RATE for r in regions)
 
 
 def test_chunks_are_cut_only_in_silence_and_within_the_limit() -> None:

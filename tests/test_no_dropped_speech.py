@@ -5,6 +5,7 @@ Loops Whisper falls into on music or noise are still dropped (see also test_audi
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from spek.asr import whisper
 from spek.asr.whisper import Transcription, WhisperTranscriber
 from spek.audio.loudness import normalize
 from spek.audio.samples import Samples
-from spek.audio.vad import detect_speech
+from spek.diarization.speech import SpeechFinder
 from spek.media import SAMPLE_RATE, decode_mono_16k
 from tests.audio import dialogue, speak, write_wav
 from tests.test_audio import chords
@@ -43,13 +44,18 @@ def bare(text: str) -> list[str]:
     return re.sub(r"[^\w\s']", " ", text.lower()).split()
 
 
+@cache  # one model for the module, loaded by the first test that needs it
+def speech_finder() -> SpeechFinder:
+    return SpeechFinder()
+
+
 def run_pipeline(samples: np.ndarray, directory: Path, transcriber: WhisperTranscriber, quality: str) -> Transcription:
-    """The worker's steps from the decoded file on: Samples on disk, loudness, VAD, Whisper."""
+    """The worker's steps from the decoded file on: Samples on disk, loudness, speech, Whisper."""
     path = write_wav(directory / "input.wav", samples)
     with Samples(directory) as audio:
         audio.decode(path)
         normalize(audio)
-        speech = detect_speech(audio)
+        speech = speech_finder().find(audio)
         return transcriber.transcribe(audio, "en", quality, speech=speech)
 
 

@@ -77,3 +77,21 @@ def widen(
         start = max(region.start - pad, padded[-1].end if padded else 0.0)
         padded.append(SpeechRegion(start, min(region.end + pad, limit)))
     return padded
+
+
+def united(first: list[SpeechRegion], second: list[SpeechRegion], max_length: float) -> list[SpeechRegion]:
+    """Where either list has speech: regions in order, apart, none longer than max_length (a longer
+    stretch is cut into pieces of max_length)."""
+    merged: list[list[float]] = []
+    for region in sorted([*first, *second], key=lambda r: r.start):
+        if merged and region.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], region.end)
+        else:
+            merged.append([region.start, region.end])
+    pieces: list[SpeechRegion] = []
+    for start, end in merged:
+        while end - start > max_length:
+            pieces.append(SpeechRegion(start, start + max_length))
+            start += max_length
+        pieces.append(SpeechRegion(start, end))
+    return pieces

@@ -25,16 +25,17 @@ from spek.audio.samples import Audio
 from spek.audio.vad import SpeechRegion, detect_speech
 from spek.diarization import MAX_SPEAKERS, DiarizerUnavailable, SpeakerCount, Turn
 from spek.diarization.segmentation import (
+    BATCH_CHUNKS,
     CHUNK_SAMPLES,
     CHUNK_SECONDS,
     FRAME_CENTER,
     FRAME_STEP,
     Chunk,
     SpeakerSegmentation,
+    chunk_starts,
 )
 from spek.media import SAMPLE_RATE
 
-CHUNK_STEP_SECONDS = 2.5
 SPEECH_MARGIN_SECONDS = 0.5  # a chunk is looked at when it comes this near the VAD stage's speech
 ACTIVE = 0.5  # a local speaker speaks in a frame when its activity is above this
 MIN_EMBEDDED_FRAMES = 20  # segmentation frames (0.34 s) of a local speaker's speech to embed it
@@ -200,13 +201,12 @@ def _cluster(embeddings: np.ndarray, low: int, high: int) -> np.ndarray:
 
 
 def _chunk_starts(duration: float, speech: list[SpeechRegion]) -> list[float]:
-    """Where the 5 s chunks start: every CHUNK_STEP_SECONDS, the last flush with the end, keeping those
-    near speech (the segmentation finds speech the VAD stage missed beside what it found)."""
-    last = max(0.0, duration - CHUNK_SECONDS)
+    """Where the 5 s chunks start (`chunk_starts`), keeping those near speech (the segmentation finds
+    speech beside what the VAD stage found)."""
     kept: list[float] = []
     regions = iter(speech)  # in order, as are the starts: one pass over both
     region = next(regions, None)
-    for start in [float(t) for t in np.arange(0.0, last, CHUNK_STEP_SECONDS)] + [last]:
+    for start in chunk_starts(duration):
         while region is not None and region.end + SPEECH_MARGIN_SECONDS <= start:
             region = next(regions, None)
         if region is not None and region.start - SPEECH_MARGIN_SECONDS < start + CHUNK_SECONDS:
@@ -257,7 +257,7 @@ class CamPlusPlusDiarizer:
         embeddings: list[np.ndarray] = []
         owners: list[tuple[int, int]] = []  # (chunk, local speaker) of each embedding
         starts = iter(_chunk_starts(duration, regions))
-        while batch := list(islice(starts, 16)):
+        while batch := list(islice(starts, BATCH_CHUNKS)):
             pieces = [np.asarray(audio[int(s * SAMPLE_RATE) : int(s * SAMPLE_RATE) + CHUNK_SAMPLES]) for s in batch]
             features: list[np.ndarray] = []
             for chunk, samples in zip(self._segmentation.chunks(batch, pieces), pieces, strict=True):

@@ -17,11 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from spek.audio.samples import Audio
+from spek.audio.vad import SpeechRegion
 from spek.diarization import DiarizerUnavailable
 from spek.media import SAMPLE_RATE
 
 CHUNK_SECONDS = 5.0
 CHUNK_SAMPLES = int(CHUNK_SECONDS * SAMPLE_RATE)
+CHUNK_STEP_SECONDS = 2.5  # chunks overlap by half: every frame is seen twice (once near the ends)
+BATCH_CHUNKS = 16
 LOCAL_SPEAKERS = 3
 # The model's output frames: SincNet's stride and pooling give one frame per 270 samples, each
 # seeing 991 samples.
@@ -154,3 +158,35 @@ class SpeakerSegmentation:
             Chunk(start, frames[: max(1, int(np.ceil(len(piece) / SAMPLE_RATE / FRAME_STEP)))])
             for start, piece, frames in zip(starts, pieces, activity, strict=True)
         ]
+
+    def speech(self, audio: Audio, onset: float, pad: float) -> list[SpeechRegion]:
+        """Where anyone speaks, over the whole file: each frame's most active local speaker, averaged
+        over the chunks that see it, above `onset`; each stretch padded by `pad` seconds."""
+        duration = len(audio) / SAMPLE_RATE
+        frames = int(np.ceil(duration / FRAME_STEP)) + 2
+        heard = np.zeros(frames, dtype=np.float32)
+        seen = np.zeros(frames, dtype=np.float32)
+        starts = chunk_starts(duration)
+        for first in range(0, len(starts), BATCH_CHUNKS):
+            batch = starts[first : first + BATCH_CHUNKS]
+            pieces = [np.asarray(audio[int(s * SAMPLE_RATE) : int(s * SAMPLE_RATE) + CHUNK_SAMPLES]) for s in batch]
+            for chunk in self.chunks(batch, pieces):
+                at = slice(round(chunk.start / FRAME_STEP), round(chunk.start / FRAME_STEP) + len(chunk.activity))
+                heard[at] += chunk.activity.max(axis=1)[: len(heard[at])]
+                seen[at] += 1
+        speaking = heard > onset * np.maximum(seen, 1)
+        edges = np.diff(np.concatenate([[0], speaking.astype(np.int8), [0]]))
+        return [
+            # A frame stands for the FRAME_STEP around its centre.
+            SpeechRegion(
+                max(0.0, float((first - 0.5) * FRAME_STEP + FRAME_CENTER - pad)),
+                min(duration, float((stop - 0.5) * FRAME_STEP + FRAME_CENTER + pad)),
+            )
+            for first, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+        ]
+
+
+def chunk_starts(duration: float) -> list[float]:
+    """Where the 5 s chunks over a file start: every CHUNK_STEP_SECONDS, the last flush with its end."""
+    last = max(0.0, duration - CHUNK_SECONDS)
+    return [float(t) for t in np.arange(0.0, last, CHUNK_STEP_SECONDS)] + [last]

@@ -23,9 +23,10 @@ from spek.accounts.models import User
 from spek.asr.whisper import Transcription, WhisperTranscriber
 from spek.audio.loudness import normalize
 from spek.audio.samples import Samples
-from spek.audio.vad import SpeechRegion, detect_speech
+from spek.audio.vad import SpeechRegion
 from spek.diarization import Diarizer, SpeakerCount
 from spek.diarization.assign import SpeakerSegment, assign_speakers
+from spek.diarization.speech import SpeechFinder
 from spek.embeddings import Embedder
 from spek.jobs import service as jobs
 from spek.jobs.models import Job, JobStatus
@@ -57,6 +58,7 @@ class PipelineTools:
     storage: Storage
     transcriber: Callable[[], WhisperTranscriber]
     diarizer: Callable[[], Diarizer]
+    speech_finder: Callable[[], SpeechFinder]
     embedder: Callable[[], Embedder]
     stopping: threading.Event  # set when the worker is shutting down
     max_attempts: int = 3
@@ -126,9 +128,9 @@ async def _normalize(run: _Run) -> None:
 
 
 async def _detect_speech(run: _Run) -> list[SpeechRegion]:
-    """One VAD pass, shared by Whisper and the diarizer."""
+    """One speech pass (Silero and the segmentation model), shared by Whisper and the diarizer."""
     await run.begin("detecting speech")
-    return await anyio.to_thread.run_sync(detect_speech, run.audio)
+    return await anyio.to_thread.run_sync(lambda: run.tools.speech_finder().find(run.audio))
 
 
 async def _transcribe(run: _Run, speech: list[SpeechRegion]) -> Transcription:
