@@ -29,7 +29,8 @@ class AudioOptions:
     vad_pad_seconds: float = 0.25
     # Speech the speaker segmentation model hears joins Silero's (spek.diarization.speech) where a
     # frame's most active voice, averaged over the chunks that see it, is above this. On the real set at
-    # BALANCED: dropped speech 0.068 -> 0.057 and conversational English WER 0.175 -> 0.118 at 0.5.
+    # BALANCED: dropped speech 0.068 -> 0.058 and conversational English WER 0.175 -> 0.118 at 0.5 (0.65:
+    # the same dropped speech, WER 0.144).
     segmentation_onset: float = 0.5
     # Transcription reads, joins and transcribes at most this much speech at a time, and no VAD region
     # is longer, so chunks are cut in pauses. Whisper's features for a chunk are computed at once:
