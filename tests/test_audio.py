@@ -20,13 +20,14 @@ import pyloudnorm
 import pytest
 
 from spek.asr.languages import WHISPER_LANGUAGES
-from spek.asr.whisper import WhisperTranscriber
+from spek.asr.whisper import TranscribedSegment, WhisperTranscriber, Word
 from spek.audio.chunks import plan_chunks
 from spek.audio.loudness import measure, normalize, normalizing_gain
 from spek.audio.options import AudioOptions
 from spek.audio.samples import Samples
 from spek.audio.vad import SpeechRegion, detect_speech, united, widen
-from spek.diarization import DiarizerUnavailable, SpeakerCount, campp, segmentation
+from spek.diarization import DiarizerUnavailable, SpeakerCount, Turn, campp, segmentation
+from spek.diarization.assign import assign_speakers
 from spek.media import SAMPLE_RATE, decode_mono_16k
 from tests.audio import SUPPORT_CALL, dialogue, reencode, talking_over, write_wav
 
@@ -156,6 +157,20 @@ def test_speech_is_where_silero_or_the_segmentation_model_hears_it(call) -> None
     for (_, pause_start, _), (pause_end, _, _) in zip(turns, turns[1:]):
         assert not any(r.start < (pause_start + pause_end) / 2 < r.end for r in regions), regions
     assert all(0.0 <= r.start < r.end <= len(audio) / SAMPLE_RATE for r in regions)
+
+
+def test_transcript_segments_are_in_time_order() -> None:
+    """A second look's segment inside the span of a longer segment, which is cut at its pause: the pieces
+    come out in time order (as in the real set's talk, where "Uh..." at 44.4 s came after 46.0 s)."""
+    longer = TranscribedSegment(
+        41.2,
+        46.5,
+        "a bunch of words and",
+        [Word(41.2, 42.0, "bunch", 0.9), Word(42.0, 43.0, "of", 0.9), Word(46.0, 46.5, "and", 0.9)],
+    )
+    second_look = TranscribedSegment(44.4, 45.2, "Uh...", [Word(44.4, 45.2, "Uh...", 0.9)])
+    segments = assign_speakers([longer, second_look], [Turn(40.0, 50.0, 0)])
+    assert [(s.start, s.text) for s in segments] == [(41.2, "bunch of"), (44.4, "Uh..."), (46.0, "and")]
 
 
 def test_chunks_are_cut_only_in_silence_and_within_the_limit() -> None:

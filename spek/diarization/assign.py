@@ -77,6 +77,9 @@ def assign_speakers(segments: list[TranscribedSegment], turns: list[Turn]) -> li
                 result.append(current)
             current.words.append(word)
             current.end = word.end
+    # A second look's segment (spek.asr.whisper) can lie inside the span of a longer one whose words
+    # skipped it; cut at the pause, that one's later piece comes after it in time.
+    result.sort(key=lambda s: s.start)
     _name_overlapping(result, turns)
     return result
 
