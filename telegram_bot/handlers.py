@@ -20,6 +20,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReplyParameters,
     WebAppInfo,
 )
 from aiogram.types import (
@@ -393,23 +394,36 @@ async def _upload(
         for (message, _), recording in zip(found, added, strict=True):
             if recording.job_id is None:
                 continue
-            queued = JobEvent(
-                str(recording.job_id), 0, JobStatus.QUEUED, None, 0.0, None, None, None, datetime.now(UTC)
-            )
-            posted = await message.reply(
-                render_progress(lang, recording.title, queued), reply_markup=_cancel_keyboard(lang, recording.job_id)
-            )
             status = TelegramStatusMessage(
                 job_id=recording.job_id,
                 recording_id=recording.id,
                 chat_id=message.chat.id,
-                message_id=posted.message_id,
+                message_id=None,
                 language=lang,
                 title=recording.title,
             )
+            # Remembered before it is posted: a bot killed in between posts it again when it starts.
             await telegram.track_status(session, user, status)
+            await _post_status(bot, services, status, reply_to=message.message_id)
             statuses.append(status)
     return statuses
+
+
+async def _post_status(
+    bot: Bot, services: BotServices, status: TelegramStatusMessage, reply_to: int | None = None
+) -> int:
+    """Post the status message of a queued job and remember which message it is."""
+    queued = JobEvent(str(status.job_id), 0, JobStatus.QUEUED, None, 0.0, None, None, None, datetime.now(UTC))
+    posted = await bot.send_message(
+        status.chat_id,
+        render_progress(status.language, status.title, queued),
+        reply_markup=_cancel_keyboard(status.language, status.job_id),
+        reply_parameters=ReplyParameters(message_id=reply_to) if reply_to is not None else None,
+    )
+    status.message_id = posted.message_id
+    async with services.sessionmaker() as session:
+        await telegram.status_posted(session, status.job_id, posted.message_id)
+    return posted.message_id
 
 
 async def resume_statuses(bot: Bot, services: BotServices) -> None:
@@ -471,7 +485,10 @@ async def _events(
 async def _follow(bot: Bot, services: BotServices, status: TelegramStatusMessage) -> None:
     """Edit the status message from the job's events within the chat's edit limits, then send the transcript,
     its files and (when one is written) its note; forget the status message once all is delivered."""
-    chat_id, message_id, lang = status.chat_id, status.message_id, status.language
+    message_id = status.message_id
+    if message_id is None:  # the bot stopped before it could post it
+        message_id = await _post_status(bot, services, status)
+    chat_id, lang = status.chat_id, status.language
     cancel = _cancel_keyboard(lang, status.job_id)
     queue: asyncio.Queue[JobEvent | None] = asyncio.Queue()
     reader = asyncio.create_task(_events(services, status.user_id, status.job_id, queue))

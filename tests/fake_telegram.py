@@ -2,7 +2,7 @@
 form or multipart bodies (aiogram's), `{"ok": true, "result": …}` or `{"ok": false, "error_code", "description",
 "parameters": {"retry_after"}}` answers, `getUpdates` long polling with offsets, `getFile` and downloads from
 `/file/bot<token>/<file_path>`. It keeps every call, the chats as a user would see them, and can fail a method
-with a 429 on demand."""
+with a 429 on demand, or hold its answers."""
 
 import asyncio
 import itertools
@@ -57,6 +57,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[int]] = {}
+        self._held: set[str] = set()
         self._lock = threading.Lock()
 
     # What a test does ------------------------------------------------------------------------------------
@@ -108,6 +109,15 @@ class FakeTelegram:
         with self._lock:
             self._failures.setdefault(method, []).extend([retry_after] * times)
 
+    def hold(self, method: str) -> None:
+        """Calls of `method` take effect but get no answer until `release` (as when the bot dies mid-call)."""
+        with self._lock:
+            self._held.add(method)
+
+    def release(self, method: str) -> None:
+        with self._lock:
+            self._held.discard(method)
+
     def chat(self, chat_id: int) -> list[SentMessage]:
         with self._lock:
             return [m for m in self.messages.values() if m.chat_id == chat_id]
@@ -152,6 +162,8 @@ class FakeTelegram:
         except _Refused as e:
             call.ok = False
             return JSONResponse({"ok": False, "error_code": e.code, "description": e.description}, e.code)
+        while method in self._held:
+            await asyncio.sleep(0.05)
         return JSONResponse({"ok": True, "result": result})
 
     async def download(self, request: Request) -> Response:

@@ -6,6 +6,7 @@ import hmac
 import io
 import json
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -325,23 +326,45 @@ def test_an_album_is_one_batch_with_a_status_message_per_file(telegram: FakeTele
 def test_a_restarted_bot_carries_on_with_its_status_messages(bot: RunningBot, voice: bytes, stack) -> None:
     fake = bot.fake
     lena = {"id": 700011, "is_bot": False, "first_name": "Lena", "language_code": "en"}
-    _send_voice(fake, lena, "voice-l", voice)
-    status = _status_message(fake, lena["id"])
-    job_id = _button(status, "c:")[2:]
-    bot.restart()  # kill -9 while the job is queued or running: the status message is left part-way
-    [(state,)] = sql(stack.database_url, "SELECT status FROM jobs WHERE id = :id", id=job_id)
-    assert state in ("QUEUED", "RUNNING")
+    mia = {"id": 700012, "is_bot": False, "first_name": "Mia", "language_code": "en"}
+    tracked = "SELECT message_id FROM telegram_status_messages WHERE job_id = :id"
+    worker = stack.processes["worker"]
+    worker.send_signal(signal.SIGSTOP)  # both jobs wait in the queue until the bot has been killed
+    try:
+        # Lena's status message is posted and remembered.
+        _send_voice(fake, lena, "voice-l", voice)
+        status = _status_message(fake, lena["id"])
+        lena_job = _button(status, "c:")[2:]
+        fake.wait_for(lambda: sql(stack.database_url, tracked, id=lena_job) == [(status.message_id,)], 30, "track it")
+        # Mia's reaches Telegram, but the bot is killed before Telegram's answer reaches it.
+        fake.hold("sendMessage")
+        _send_voice(fake, mia, "voice-m", voice)
+        lost = _status_message(fake, mia["id"])
+        mia_job = _button(lost, "c:")[2:]
+        assert sql(stack.database_url, tracked, id=mia_job) == [(None,)]
+        bot.restart()  # kill -9: both status messages are left part-way
+        fake.release("sendMessage")
+    finally:
+        worker.send_signal(signal.SIGCONT)
 
-    fake.wait_for(lambda: (status.text or "").startswith("✅ Done"), 180, "finish the status message")
+    # Lena's message is edited on to its end; Mia gets a status message again, which is.
+    fake.wait_for(lambda: (status.text or "").startswith("✅ Done"), 180, "finish Lena's status message")
+    again = _status_message(fake, mia["id"], after=lost.message_id)
+    fake.wait_for(lambda: (again.text or "").startswith("✅ Done"), 180, "finish Mia's status message")
+    assert lost.text.startswith("🎙") and not lost.edits  # the one the bot never knew it had posted
+    for who, job_id in ((lena, lena_job), (mia, mia_job)):
+        _assert_delivered_and_forgotten(fake, stack, who["id"], job_id)
+
+
+def _assert_delivered_and_forgotten(fake: FakeTelegram, stack, chat_id: int, job_id: str) -> None:
+    """The transcript and the note reached the chat, and the bot no longer tracks the job's status message."""
     transcript = fake.wait_for(
-        lambda: [m for m in fake.chat(lena["id"]) if m.text and m.text.startswith("[00:")], 60, "send the transcript"
+        lambda: [m for m in fake.chat(chat_id) if m.text and m.text.startswith("[00:")], 60, "send the transcript"
     )
-    fake.wait_for(lambda: any(m.text == "Files:" for m in fake.chat(lena["id"])), 30, "offer the files")
-    time.sleep(1)
     assert len(transcript) == 1 and "weather" in transcript[0].text.lower()
-    assert sql(stack.database_url, "SELECT count(*) FROM telegram_status_messages WHERE job_id = :id", id=job_id) == [
-        (0,)
-    ]
+    fake.wait_for(lambda: any((m.text or "").startswith("📝 Summary") for m in fake.chat(chat_id)), 60, "send the note")
+    tracked = "SELECT count(*) FROM telegram_status_messages WHERE job_id = :id"
+    fake.wait_for(lambda: sql(stack.database_url, tracked, id=job_id) == [(0,)], 10, "forget the status message")
 
 
 def test_an_unsupported_file_is_refused_politely_in_the_users_language(telegram: FakeTelegram, stack) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,6 +143,13 @@ async def track_status(session: AsyncSession, user: User, status: TelegramStatus
     """Remember a status message the bot is editing for one of the user's jobs (until `untrack_status`)."""
     status.user_id = user.id
     await session.merge(status)
+    await session.commit()
+
+
+async def status_posted(session: AsyncSession, job_id: uuid.UUID, message_id: int) -> None:
+    """The status message of this job is posted, as this message."""
+    query = update(TelegramStatusMessage).where(TelegramStatusMessage.job_id == job_id).values(message_id=message_id)
+    await session.execute(query)
     await session.commit()
 
 
