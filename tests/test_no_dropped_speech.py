@@ -69,7 +69,7 @@ def assert_every_turn_transcribed(result: Transcription, turns: list[tuple[float
         assert found >= 0.6 * len(said), (start, end, text, sorted(heard), [s.text for s in result.segments])
 
 
-@pytest.mark.parametrize("quality", ["FAST", "BALANCED"])
+@pytest.mark.parametrize("quality", ["FAST", "BALANCED", "BEST"])
 def test_a_sentence_said_six_times_is_transcribed_six_times(
     tmp_path: Path, transcriber: WhisperTranscriber, quality: str
 ) -> None:
