@@ -340,13 +340,28 @@ def _rate(details: list[dict[str, float]]) -> float | None:
     return errors / total if total else 0.0
 
 
-def _wer(results: list[FileResult], measure=jiwer.wer) -> float | None:
+def _normalized(results: list[FileResult]) -> tuple[list[str], list[str]] | None:
+    """(references, hypotheses) of the files with a reference text, normalized; None when none has one."""
     scored = [r for r in results if r.reference_text is not None]
     if not scored:
         return None
     references = [normalize(r.reference_text or "", r.expected_language) for r in scored]
-    hypotheses = [normalize(r.hypothesis_text, r.expected_language) for r in scored]
-    return float(measure(references, hypotheses))
+    return references, [normalize(r.hypothesis_text, r.expected_language) for r in scored]
+
+
+def _wer(results: list[FileResult], measure=jiwer.wer) -> float | None:
+    texts = _normalized(results)
+    return None if texts is None else float(measure(*texts))
+
+
+def _deleted_words(results: list[FileResult]) -> float | None:
+    """The share of reference words the transcript has nothing for (WER's deletions): dropped speech
+    counted in words, blind to the pauses inside a reference's utterances."""
+    texts = _normalized(results)
+    if texts is None:
+        return None
+    aligned = jiwer.process_words(*texts)
+    return aligned.deletions / max(1, aligned.hits + aligned.substitutions + aligned.deletions)
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -380,6 +395,7 @@ def summarize(results: list[FileResult], label: str) -> dict[str, Any]:
         else None,
         "lid": sum(r.language == r.expected_language for r in identified) / len(identified) if identified else None,
         "dropped": sum(r.dropped_speech for r in results) / speech if speech else None,
+        "deleted_words": _deleted_words(results),
         "overlap_recall": _share(sum(r.overlap_right for r in results), sum(r.overlap_reference for r in results)),
         "overlap_precision": _share(sum(r.overlap_right for r in results), sum(r.overlap_found for r in results)),
         "speed": sum(r.seconds for r in results) / audio if audio else None,
@@ -388,14 +404,14 @@ def summarize(results: list[FileResult], label: str) -> dict[str, Any]:
     }
 
 
-HEADER = f"{'':<26} {'files':>5} {'audio s':>7} {'WER':>6} {'CER':>6} {'DER c0':>6} {'DER c.25':>8} {'(turns)':>7} {'spk exact':>9} {'spk err':>7} {'LID':>5} {'dropped':>7} {'ovl rec':>7} {'ovl prec':>8} {'time/aud':>8} {'RSS MB':>6}"
+HEADER = f"{'':<26} {'files':>5} {'audio s':>7} {'WER':>6} {'CER':>6} {'DER c0':>6} {'DER c.25':>8} {'(turns)':>7} {'spk exact':>9} {'spk err':>7} {'LID':>5} {'dropped':>7} {'del wds':>7} {'ovl rec':>7} {'ovl prec':>8} {'time/aud':>8} {'RSS MB':>6}"
 
 
 def summary_line(s: dict[str, Any]) -> str:
     return (
         f"{s['label']:<26} {s['files']:>5} {s['audio']:>7.0f} {_fmt(s['wer'], 6)} {_fmt(s['cer'], 6)} {_fmt(s['der0'], 6)} "
         f"{_fmt(s['der25'], 8)} {_fmt(s['turns_der25'], 7)} {_fmt(s['count_exact'], 9, 2)} {_fmt(s['count_error'], 7, 2)} "
-        f"{_fmt(s['lid'], 5, 2)} {_fmt(s['dropped'], 7)} {_fmt(s['overlap_recall'], 7)} {_fmt(s['overlap_precision'], 8)} "
+        f"{_fmt(s['lid'], 5, 2)} {_fmt(s['dropped'], 7)} {_fmt(s['deleted_words'], 7)} {_fmt(s['overlap_recall'], 7)} {_fmt(s['overlap_precision'], 8)} "
         f"{_fmt(s['speed'], 8)} {s['peak_rss_mb']:>6.0f}"
     )
 
