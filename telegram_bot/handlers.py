@@ -418,7 +418,10 @@ async def _post_status(
         status.chat_id,
         render_progress(status.language, status.title, queued),
         reply_markup=_cancel_keyboard(status.language, status.job_id),
-        reply_parameters=ReplyParameters(message_id=reply_to) if reply_to is not None else None,
+        # Posted even when the user has deleted their message meanwhile.
+        reply_parameters=None
+        if reply_to is None
+        else ReplyParameters(message_id=reply_to, allow_sending_without_reply=True),
     )
     status.message_id = posted.message_id
     async with services.sessionmaker() as session:
