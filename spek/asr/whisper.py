@@ -90,13 +90,14 @@ class Quality(enum.StrEnum):
 # four-speaker meeting 0.95 -> 0.46 x its length; all files 0.211 -> 0.149, on a machine whose speed
 # drifts between runs). BEST decodes as BALANCED does, each window given the text before it (as OpenAI's
 # Whisper does by default): names and spellings carry on, Russian read prose 0.152 -> 0.141 WER, read
-# English 0.082 -> 0.069, all files 0.124 -> 0.121, at 0.174 x audio against 0.146; it costs the two
+# English 0.082 -> 0.069, all files 0.124 -> 0.121, at 0.178 x audio against 0.146; it costs the two
 # conversational English files 0.118 -> 0.148 (7 of their 230 words). A beam of 5, patience 1.5 and six
 # temperatures, BEST before, gave 0.128 on all files (0.133 with the text before).
+_BALANCED: dict[str, Any] = {"beam_size": 3, "best_of": 3, "temperature": [0.0, 0.4, 0.8]}
 QUALITY_OPTIONS: dict[Quality, dict[str, Any]] = {
     Quality.FAST: {"beam_size": 1, "best_of": 1, "temperature": 0.0},
-    Quality.BALANCED: {"beam_size": 3, "best_of": 3, "temperature": [0.0, 0.4, 0.8]},
-    Quality.BEST: {"beam_size": 3, "best_of": 3, "temperature": [0.0, 0.4, 0.8], "condition_on_previous_text": True},
+    Quality.BALANCED: _BALANCED,
+    Quality.BEST: {**_BALANCED, "condition_on_previous_text": True},
 }
 
 
