@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import structlog
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandStart
 from aiogram.types import (
     BufferedInputFile,
@@ -445,13 +445,20 @@ async def _watch(bot: Bot, services: BotServices, status: TelegramStatusMessage)
     services.sent[chat_id] = services.sent.get(chat_id, 0) + 1
     try:
         await _follow(bot, services, status)
+    except TelegramForbiddenError as e:
+        # The user blocked the bot (or removed it from the group): nothing reaches that chat any more, so
+        # the status message is let go (the job goes on; its transcript is in the web app and the API).
+        log.info("telegram.chat_closed", chat_id=chat_id, job_id=str(status.job_id), error=e.message)
+        async with services.sessionmaker() as session:
+            await telegram.untrack_status(session, status.job_id)
     finally:
         services.running[chat_id] -= 1
         if services.running[chat_id] == 0:
             count = services.sent.pop(chat_id, 0)
             del services.running[chat_id]
             if count > 1:
-                await bot.send_message(chat_id, text(status.language, "all_done", count=count))
+                with suppress(TelegramForbiddenError):
+                    await bot.send_message(chat_id, text(status.language, "all_done", count=count))
 
 
 def _cancel_keyboard(lang: str, job_id: uuid.UUID) -> InlineKeyboardMarkup:

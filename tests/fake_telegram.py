@@ -33,6 +33,7 @@ class Call:
     files: dict[str, tuple[str, bytes]]  # field -> (filename, content)
     at: float
     ok: bool = True
+    error_code: int | None = None  # what a refused call was answered with
 
 
 @dataclass
@@ -58,6 +59,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[int]] = {}
         self._held: set[str] = set()
+        self._blocked: set[int] = set()  # chats whose user blocked the bot
         self._lock = threading.Lock()
 
     # What a test does ------------------------------------------------------------------------------------
@@ -118,6 +120,11 @@ class FakeTelegram:
         with self._lock:
             self._held.discard(method)
 
+    def block(self, chat_id: int) -> None:
+        """The user blocks the bot: every call for that chat is refused from now on, as Telegram does."""
+        with self._lock:
+            self._blocked.add(chat_id)
+
     def chat(self, chat_id: int) -> list[SentMessage]:
         with self._lock:
             return [m for m in self.messages.values() if m.chat_id == chat_id]
@@ -158,9 +165,11 @@ class FakeTelegram:
             return JSONResponse(body, 429)
         handler = getattr(self, f"_{method}", None)
         try:
+            if str(params.get("chat_id")) in {str(chat) for chat in self._blocked}:
+                raise _Refused(403, "Forbidden: bot was blocked by the user")
             result = await handler(params, files) if handler else True
         except _Refused as e:
-            call.ok = False
+            call.ok, call.error_code = False, e.code
             return JSONResponse({"ok": False, "error_code": e.code, "description": e.description}, e.code)
         while method in self._held:
             await asyncio.sleep(0.05)

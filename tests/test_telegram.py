@@ -356,6 +356,40 @@ def test_a_restarted_bot_carries_on_with_its_status_messages(bot: RunningBot, vo
         _assert_delivered_and_forgotten(fake, stack, who["id"], job_id)
 
 
+def test_a_user_who_blocks_the_bot_is_let_go_and_the_job_still_finishes(bot: RunningBot, voice: bytes, stack) -> None:
+    """Once Telegram refuses the chat (403), the bot stops writing to it and forgets its status message, so
+    that no restart tries again; the transcript is still made."""
+    fake = bot.fake
+    olga = {"id": 700013, "is_bot": False, "first_name": "Olga", "language_code": "en"}
+    tracked = "SELECT count(*) FROM telegram_status_messages WHERE job_id = :id"
+    worker = stack.processes["worker"]
+    worker.send_signal(signal.SIGSTOP)  # the job waits until she has blocked the bot
+    try:
+        _send_voice(fake, olga, "voice-o", voice)
+        status = _status_message(fake, olga["id"])
+        job_id = _button(status, "c:")[2:]
+        fake.wait_for(lambda: sql(stack.database_url, tracked, id=job_id) == [(1,)], 30, "track it")
+        fake.block(olga["id"])
+    finally:
+        worker.send_signal(signal.SIGCONT)
+
+    fake.wait_for(lambda: sql(stack.database_url, tracked, id=job_id) == [(0,)], 120, "let the status message go")
+    job = "SELECT status FROM jobs WHERE id = :id"
+    fake.wait_for(lambda: sql(stack.database_url, job, id=job_id) == [("COMPLETED",)], 120, "see the job finish")
+    time.sleep(2)  # the note job and any late send would come now
+    assert _refused_then_silence(fake, olga["id"]) == 1  # one refusal, then nothing more sent there
+    bot.restart()
+    time.sleep(3)
+    assert _refused_then_silence(fake, olga["id"]) == 1
+
+
+def _refused_then_silence(fake: FakeTelegram, chat_id: int) -> int:
+    """How many calls for the chat were made from its first refusal as blocked (403) on: 1 when none followed."""
+    calls = [c for c in fake.calls if str(c.params.get("chat_id")) == str(chat_id)]
+    first = next(i for i, c in enumerate(calls) if c.error_code == 403)
+    return len(calls) - first
+
+
 def _assert_delivered_and_forgotten(fake: FakeTelegram, stack, chat_id: int, job_id: str) -> None:
     """The transcript and the note reached the chat, and the bot no longer tracks the job's status message."""
     transcript = fake.wait_for(

@@ -154,7 +154,8 @@ async def status_posted(session: AsyncSession, job_id: uuid.UUID, message_id: in
 
 
 async def untrack_status(session: AsyncSession, job_id: uuid.UUID) -> None:
-    """The status message of this job is final and its result sent: nothing to carry on after a restart."""
+    """The status message of this job is final and its result sent, or its chat closed to the bot: nothing to
+    carry on after a restart."""
     await session.execute(delete(TelegramStatusMessage).where(TelegramStatusMessage.job_id == job_id))
     await session.commit()
 
