@@ -59,7 +59,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[int]] = {}
         self._held: set[str] = set()
-        self._blocked: set[int] = set()  # chats whose user blocked the bot
+        self._blocked: set[str] = set()  # chats whose user blocked the bot, as the calls name them
         self._lock = threading.Lock()
 
     # What a test does ------------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ class FakeTelegram:
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: every call for that chat is refused from now on, as Telegram does."""
         with self._lock:
-            self._blocked.add(chat_id)
+            self._blocked.add(str(chat_id))
 
     def chat(self, chat_id: int) -> list[SentMessage]:
         with self._lock:
@@ -165,7 +165,7 @@ class FakeTelegram:
             return JSONResponse(body, 429)
         handler = getattr(self, f"_{method}", None)
         try:
-            if str(params.get("chat_id")) in {str(chat) for chat in self._blocked}:
+            if str(params.get("chat_id")) in self._blocked:
                 raise _Refused(403, "Forbidden: bot was blocked by the user")
             result = await handler(params, files) if handler else True
         except _Refused as e:

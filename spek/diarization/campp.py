@@ -35,6 +35,7 @@ from spek.diarization.segmentation import (
     SegmentationModel,
     SpeakerSegmentation,
     chunk_starts,
+    frames_over,
 )
 from spek.media import SAMPLE_RATE
 
@@ -276,7 +277,7 @@ class CamPlusPlusDiarizer:
         if not embeddings:
             return []
         overlap_starts = _chunk_starts(duration, regions, SEGMENTATION_3)
-        overlapped = self._overlap.overlapped(audio, overlap_starts, _frames(duration))
+        overlapped = self._overlap.overlapped(audio, overlap_starts, frames_over(duration))
         return _turns(np.concatenate(embeddings), owners, chunks, speakers, duration, regions, overlapped)
 
 
@@ -304,7 +305,7 @@ def _turns(
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
     similarity = embeddings @ centroids.T
 
-    frames = _frames(duration)
+    frames = frames_over(duration)
     activity = np.zeros((frames, len(centroids)), dtype=np.float32)
     heard = np.zeros(frames, dtype=np.float32)  # local speakers active, summed over chunks
     covered = np.zeros(frames, dtype=np.float32)  # chunks seeing each frame
@@ -312,7 +313,7 @@ def _turns(
     for index, (chunk_index, _) in enumerate(owners):
         members.setdefault(chunk_index, []).append(index)
     for index, chunk in enumerate(chunks):
-        offset = round(chunk.start / FRAME_STEP)
+        offset = chunk.first_frame
         at = slice(offset, offset + len(chunk.activity))
         covered[at] += 1
         heard[at] += (chunk.activity > ACTIVE).sum(axis=1)
@@ -363,11 +364,6 @@ def _turns(
             if end - start >= MIN_TURN_SECONDS
         ]
     return _relabel(sorted(turns, key=lambda t: (t.start, t.speaker)))
-
-
-def _frames(duration: float) -> int:
-    """Segmentation frames over a file, the last chunk's last frame included."""
-    return int(np.ceil(duration / FRAME_STEP)) + 2
 
 
 def _relabel(turns: list[Turn]) -> list[Turn]:

@@ -16,6 +16,7 @@ import importlib.util
 import itertools
 import pickle
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,16 @@ class Chunk:
 
     start: float
     activity: np.ndarray  # (frames, LOCAL_SPEAKERS)
+
+    @property
+    def first_frame(self) -> int:
+        """Its first frame's index among the file's frames."""
+        return round(self.start / FRAME_STEP)
+
+
+def frames_over(duration: float) -> int:
+    """Segmentation frames over a file, the last chunk's last frame included."""
+    return int(np.ceil(duration / FRAME_STEP)) + 2
 
 
 def _weights_path(model: SegmentationModel) -> Path:
@@ -221,16 +232,13 @@ class SpeakerSegmentation:
         """Where anyone speaks, over the whole file: each frame's most active local speaker, averaged
         over the chunks that see it, above `onset`; each stretch padded by `pad` seconds."""
         duration = len(audio) / SAMPLE_RATE
-        frames = int(np.ceil(duration / FRAME_STEP)) + 2
+        frames = frames_over(duration)
         heard = np.zeros(frames, dtype=np.float32)
         seen = np.zeros(frames, dtype=np.float32)
-        starts = chunk_starts(duration, self.model)
-        for first in range(0, len(starts), BATCH_CHUNKS):
-            batch = starts[first : first + BATCH_CHUNKS]
-            for chunk in self.chunks(batch, [self.piece(audio, start) for start in batch]):
-                at = slice(round(chunk.start / FRAME_STEP), round(chunk.start / FRAME_STEP) + len(chunk.activity))
-                heard[at] += chunk.activity.max(axis=1)[: len(heard[at])]
-                seen[at] += 1
+        for chunk in self._chunks_of(audio, chunk_starts(duration, self.model)):
+            at = slice(chunk.first_frame, chunk.first_frame + len(chunk.activity))
+            heard[at] += chunk.activity.max(axis=1)[: len(heard[at])]
+            seen[at] += 1
         speaking = heard > onset * np.maximum(seen, 1)
         edges = np.diff(np.concatenate([[0], speaking.astype(np.int8), [0]]))
         return [
@@ -245,13 +253,17 @@ class SpeakerSegmentation:
     def overlapped(self, audio: Audio, starts: list[float], frames: int) -> np.ndarray:
         """Which of a file's `frames` some chunk (of those starting at `starts`) hears two speakers in."""
         both = np.zeros(frames, dtype=bool)
+        for chunk in self._chunks_of(audio, starts):
+            offset = chunk.first_frame
+            two = (chunk.activity > 0.5).sum(axis=1) >= 2
+            both[offset : offset + len(two)] |= two[: max(0, frames - offset)]
+        return both
+
+    def _chunks_of(self, audio: Audio, starts: list[float]) -> Iterator[Chunk]:
+        """The chunks of `audio` starting at `starts`, run through the model BATCH_CHUNKS at a time."""
         for first in range(0, len(starts), BATCH_CHUNKS):
             batch = starts[first : first + BATCH_CHUNKS]
-            for chunk in self.chunks(batch, [self.piece(audio, start) for start in batch]):
-                offset = round(chunk.start / FRAME_STEP)
-                two = (chunk.activity > 0.5).sum(axis=1) >= 2
-                both[offset : offset + len(two)] |= two[: max(0, frames - offset)]
-        return both
+            yield from self.chunks(batch, [self.piece(audio, start) for start in batch])
 
 
 def chunk_starts(duration: float, model: SegmentationModel) -> list[float]:
