@@ -27,7 +27,7 @@ from spek.audio.loudness import measure, normalize, normalizing_gain
 from spek.audio.options import AudioOptions
 from spek.audio.samples import Samples
 from spek.audio.vad import SpeechRegion, detect_speech, united, widen
-from spek.diarization import DiarizerUnavailable, SpeakerCount, Turn, campp, segmentation
+from spek.diarization import MAX_SPEAKERS, DiarizerUnavailable, SpeakerCount, Turn, campp, segmentation
 from spek.diarization.assign import assign_speakers
 from spek.media import SAMPLE_RATE, decode_mono_16k
 from tests.audio import SUPPORT_CALL, dialogue, reencode, talking_over, write_wav
@@ -241,6 +241,32 @@ def test_diarizer_works_from_the_vad_stage_regions(
     assert not [(t, p) for t in result for p in pauses if t.start < p[1] and t.end > p[0]]
     spoken = [next(t.speaker for t in result if t.start <= (start + end) / 2 <= t.end + 0.3) for start, end, _ in turns]
     assert spoken == [0, 1] * 4, spoken
+
+
+def _two_voices(alike: float, seed: int, each: int = 10) -> np.ndarray:
+    """CAM++-like embeddings of two voices whose centres are `alike` (cosine), each spread so that their
+    pairwise similarity (~0.6) is that of real speech in a room, below ONE_VOICE_SIMILARITY."""
+    rng = np.random.default_rng(seed)
+    first = rng.standard_normal(192)
+    first /= np.linalg.norm(first)
+    other = rng.standard_normal(192)
+    other -= (other @ first) * first
+    other /= np.linalg.norm(other)
+    centres = [first, alike * first + np.sqrt(1 - alike**2) * other]
+    embeddings = np.concatenate([c + 0.7 * rng.standard_normal((each, 192)) / np.sqrt(192) for c in centres])
+    return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_voice_is_one_speaker_even_when_its_embeddings_are_spread(seed: int) -> None:
+    """One voice whose embeddings are too spread for the average to call it one (a meeting's single
+    speaker over noise was split in two) is one speaker; two voices as far apart as a phone call's
+    (centroids 0.75 alike) stay two, each embedding with its own voice."""
+    one_voice = _two_voices(0.95, seed)
+    assert not campp._one_voice(one_voice)
+    assert set(campp._cluster(one_voice, 1, MAX_SPEAKERS)) == {0}
+    labels = campp._cluster(_two_voices(0.75, seed), 1, MAX_SPEAKERS)
+    assert len(set(labels[:10])) == len(set(labels[10:])) == 1 and labels[0] != labels[10]
 
 
 def test_two_voices_at_once_are_both_given_turns(tmp_path: Path) -> None:

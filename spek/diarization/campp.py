@@ -68,6 +68,11 @@ MIN_CLUSTER_SIZE = 3
 # Clusters whose raw centroids are this alike are one voice (0.65 and 0.75 gave DER 0.20 and 0.23 on
 # the real set's 2-4-speaker files, but 0.6 gave 0.30: 0.7 stays clear of that edge).
 SAME_VOICE_SIMILARITY = 0.7
+# Two clusters whose raw centroids are this alike are one voice even where the embeddings' average
+# said otherwise (a second of another voice, or noise, pulls that average down). On the real set the
+# most alike centroids of two people were 0.81 (one man with and without a cold) and 0.75 (a phone
+# call); one meeting's single dominant voice was split into two at 0.89.
+ONE_VOICE_CENTROID_SIMILARITY = 0.85
 CAMPP_WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 
 
@@ -162,15 +167,15 @@ def _absorb_fragments(embeddings: np.ndarray, labels: np.ndarray, low: int) -> n
     return np.unique(labels, return_inverse=True)[1]
 
 
-def _merge_alike(embeddings: np.ndarray, labels: np.ndarray, low: int) -> np.ndarray:
-    """Clusters whose raw centroids are nearly the same voice merged, most alike first."""
+def _merge_alike(embeddings: np.ndarray, labels: np.ndarray, low: int, threshold: float) -> np.ndarray:
+    """Clusters whose raw centroids are at least `threshold` alike merged, most alike first, down to `low`."""
     while labels.max() + 1 > low:
         centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-10
         similarity = centroids @ centroids.T
         np.fill_diagonal(similarity, -1.0)
         i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        if similarity[i, j] < SAME_VOICE_SIMILARITY:
+        if similarity[i, j] < threshold:
             break
         labels = np.where(labels == max(i, j), min(i, j), labels)
         labels = np.unique(labels, return_inverse=True)[1]
@@ -184,7 +189,8 @@ def _cluster(embeddings: np.ndarray, low: int, high: int) -> np.ndarray:
     on this file's mean (what all its voices share, the channel and the room, cancels out): a graph
     of each embedding's nearest neighbours; the speaker count where the Laplacian's eigenvalues jump
     most (the eigengap), within the user's bounds and at most one speaker per
-    MIN_EMBEDDINGS_PER_SPEAKER embeddings; k-means on the eigenvectors; clusters that are still nearly one voice merged.
+    MIN_EMBEDDINGS_PER_SPEAKER embeddings; k-means on the eigenvectors; clusters that are still nearly one voice merged
+    (down to one, if the user allows one, when they are as alike as one voice's).
     """
     from scipy.linalg import eigh
     from scipy.sparse.csgraph import laplacian
@@ -194,13 +200,14 @@ def _cluster(embeddings: np.ndarray, low: int, high: int) -> np.ndarray:
         return np.zeros(n, dtype=int)
     if low == 1 and _one_voice(embeddings):
         return np.zeros(n, dtype=int)
-    low = max(low, 2)
+    allowed_low, low = low, max(low, 2)
     high = max(low, min(high, n - 1, n // MIN_EMBEDDINGS_PER_SPEAKER))
     values, vectors = eigh(laplacian(_affinity(_centered(embeddings))))
     gaps = np.diff(values[: high + 1])  # gaps[k - 1]: between the k-th and the (k+1)-th eigenvalue
     count = low + int(np.argmax(gaps[low - 1 : high]))
     labels = _kmeans(vectors[:, :count], count)
-    return _merge_alike(embeddings, _absorb_fragments(embeddings, labels, low), low)
+    labels = _merge_alike(embeddings, _absorb_fragments(embeddings, labels, low), low, SAME_VOICE_SIMILARITY)
+    return _merge_alike(embeddings, labels, allowed_low, ONE_VOICE_CENTROID_SIMILARITY)
 
 
 def _chunk_starts(duration: float, speech: list[SpeechRegion], model: SegmentationModel) -> list[float]:
