@@ -295,7 +295,7 @@ def test_segmentation_3_hears_where_two_speak_at_once(tmp_path: Path) -> None:
     model = segmentation.SEGMENTATION_3
     with Samples(tmp_path) as samples:
         samples.decode(path)
-        frames = int(duration / segmentation.FRAME_STEP) + 1
+        frames = segmentation.frames_over(duration)
         overlapped = segmentation.SpeakerSegmentation(model).overlapped(
             samples, segmentation.chunk_starts(duration, model), frames
         )

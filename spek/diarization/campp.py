@@ -270,7 +270,7 @@ class CamPlusPlusDiarizer:
         chunks: list[Chunk] = []
         embeddings: list[np.ndarray] = []
         owners: list[tuple[int, int]] = []  # (chunk, local speaker) of each embedding
-        starts = iter(_chunk_starts(duration, regions, SEGMENTATION))
+        starts = iter(_chunk_starts(duration, regions, self._segmentation.model))
         while batch := list(islice(starts, BATCH_CHUNKS)):
             pieces = [self._segmentation.piece(audio, start) for start in batch]
             features: list[np.ndarray] = []
@@ -283,7 +283,7 @@ class CamPlusPlusDiarizer:
                 embeddings.append(self._embed(features))
         if not embeddings:
             return []
-        overlap_starts = _chunk_starts(duration, regions, SEGMENTATION_3)
+        overlap_starts = _chunk_starts(duration, regions, self._overlap.model)
         overlapped = self._overlap.overlapped(audio, overlap_starts, frames_over(duration))
         return _turns(np.concatenate(embeddings), owners, chunks, speakers, duration, regions, overlapped)
 

@@ -18,6 +18,7 @@ import pickle
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ POWERSET_SPEAKERS = np.array([[s in c for s in range(LOCAL_SPEAKERS)] for c in P
 
 @dataclass(frozen=True)
 class Chunk:
-    """One 5 s chunk: where it starts, and each frame's activity (0..1) for its local speakers."""
+    """One chunk: where it starts, and each frame's activity (0..1) for its local speakers."""
 
     start: float
     activity: np.ndarray  # (frames, LOCAL_SPEAKERS)
@@ -150,6 +151,7 @@ _pickle_module.Unpickler = _TensorsOnly  # type: ignore[attr-defined]
 _pickle_module.load = pickle.load  # type: ignore[attr-defined]
 
 
+@cache  # one network per checkpoint in a process: the worker's speech pass and diarizer share the first
 def _build_model(model: SegmentationModel) -> Any:
     """The network with the checkpoint's weights; it outputs the classifier's scores, no activation."""
     import torch
