@@ -3,7 +3,6 @@
 import json
 
 from cross_web import HTTPException
-from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
 # Deeper than any input of the schema nests by far; JSON past it would only exhaust the stack somewhere.
@@ -71,10 +70,16 @@ class LimitedBody:
     in memory."""
 
     def __init__(self, scope: Scope, receive: Receive, limit: int) -> None:
-        headers = Headers(scope=scope)
+        # One pass over the raw headers (Starlette's Headers decodes and scans them again for each lookup).
+        wanted = {b"content-type": b"", b"content-length": b"", b"accept": b""}
+        for name, value in scope["headers"]:
+            if name in wanted:
+                wanted[name] = value
+        self.media_type = wanted[b"content-type"].decode("latin-1").partition(";")[0].strip().lower()
+        self.accept = wanted[b"accept"].decode("latin-1")
         self._receive = receive
-        self._limit = None if headers.get("content-type", "").lower().startswith("multipart/") else limit
-        self._declared = headers.get("content-length", "")
+        self._limit = None if self.media_type.startswith("multipart/") else limit
+        self._declared = wanted[b"content-length"].decode("latin-1")
         self._received = 0
         self._more = True
 
@@ -94,6 +99,15 @@ class LimitedBody:
             self._more = False
         return message
 
+    async def read(self) -> bytes:
+        """The whole body (within the limit), read straight from the server: not through Starlette's
+        Request.stream(), whose async generator costs more than the read of a small body itself."""
+        chunks = []
+        while self._more:
+            message = await self.receive()
+            chunks.append(message.get("body", b""))
+        return b"".join(chunks)
+
     async def discard_rest(self) -> None:
         """Read what is left of the body, up to DISCARD_AT_MOST, without keeping it."""
         declared = int(self._declared) if self._declared.isdigit() else 0
@@ -103,3 +117,17 @@ class LimitedBody:
             message = await self._receive()
             self._received += len(message.get("body", b""))
             self._more = message["type"] == "http.request" and message.get("more_body", False)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands out a body already read, as one message, then what the server sends next."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive_again

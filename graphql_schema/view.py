@@ -22,7 +22,7 @@ from graphql_schema.errors import error_response, with_code
 from graphql_schema.graphiql import GRAPHIQL_HTML
 from graphql_schema.json_operations import is_json_post, json_operation, run
 from graphql_schema.multipart import operations_with_files
-from graphql_schema.request_body import LimitedBody, UnreadableJSON, decode_json
+from graphql_schema.request_body import LimitedBody, UnreadableJSON, decode_json, replay
 from graphql_schema.schema import SpekSchema
 from spek.errors import Unauthenticated
 from spek.web.services import Services
@@ -47,7 +47,13 @@ class SpekGraphQL(GraphQL[Context, None]):
         try:
             try:
                 body.check_declared_length()
-                response = await self.run_json_operation(request) or await self.run(request)
+                response = None
+                if is_json_post(scope["method"], body.media_type, body.accept):
+                    # Read whole here; Strawberry's view, if the short path declines, reads the same bytes.
+                    data = await body.read()
+                    request = Request(scope=scope, receive=replay(data, receive))
+                    response = await self.run_json_operation(data, request)
+                response = response or await self.run(request)
             except HTTPException as e:
                 await body.discard_rest()
                 response = error_response(e.status_code, e.reason)
@@ -55,13 +61,10 @@ class SpekGraphQL(GraphQL[Context, None]):
         finally:
             await request.close()
 
-    async def run_json_operation(self, request: Request) -> Response | None:
-        """A query or mutation posted as JSON, on the short path; None for Strawberry's view to handle (it
-        reads the same body again, kept by the request)."""
-        if not is_json_post(request):
-            return None
+    async def run_json_operation(self, body: bytes, request: Request) -> Response | None:
+        """A query or mutation posted as JSON, on the short path; None for Strawberry's view to handle."""
         try:
-            data = self.decode_json(await request.body())
+            data = self.decode_json(body)
         except json.JSONDecodeError:
             return None
         schema = cast(SpekSchema, self.schema)
