@@ -253,7 +253,12 @@ def _two_voices(alike: float, seed: int, each: int = 10) -> np.ndarray:
     other -= (other @ first) * first
     other /= np.linalg.norm(other)
     centres = [first, alike * first + np.sqrt(1 - alike**2) * other]
-    embeddings = np.concatenate([c + 0.7 * rng.standard_normal((each, 192)) / np.sqrt(192) for c in centres])
+    return np.concatenate([_heard(centre, each, 0.7, rng) for centre in centres])
+
+
+def _heard(centre: np.ndarray, count: int, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """`count` unit embeddings of the voice at `centre`, spread around it (0.7: pairs ~0.67 alike)."""
+    embeddings = centre + spread * rng.standard_normal((count, len(centre))) / np.sqrt(len(centre))
     return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
 
 
@@ -267,6 +272,25 @@ def test_one_voice_is_one_speaker_even_when_its_embeddings_are_spread(seed: int)
     assert set(campp._cluster(one_voice, 1, MAX_SPEAKERS)) == {0}
     labels = campp._cluster(_two_voices(0.75, seed), 1, MAX_SPEAKERS)
     assert len(set(labels[:10])) == len(set(labels[10:])) == 1 and labels[0] != labels[10]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_someone_who_says_little_is_a_speaker_of_their_own(seed: int) -> None:
+    """Two voices talk; a third says a few words, heard in two embeddings as alike as one voice's and
+    unlike both (a meeting's brief interjection): three speakers. One embedding unlike both (a cough,
+    a door) is no speaker: it joins the nearest voice."""
+    rng = np.random.default_rng(100 + seed)
+    talk = _two_voices(0.5, seed)
+
+    def elsewhere() -> np.ndarray:
+        centre = rng.standard_normal(192)
+        return centre / np.linalg.norm(centre)
+
+    labels = campp._cluster(np.concatenate([talk, _heard(elsewhere(), 2, 0.4, rng)]), 1, MAX_SPEAKERS)
+    assert len(set(labels)) == 3 and labels[20] == labels[21] and labels[20] not in labels[:20]
+    assert len(set(labels[:10])) == len(set(labels[10:20])) == 1
+    labels = campp._cluster(np.concatenate([talk, _heard(elsewhere(), 1, 0.4, rng)]), 1, MAX_SPEAKERS)
+    assert len(set(labels)) == 2
 
 
 def test_two_voices_at_once_are_both_given_turns(tmp_path: Path) -> None:
