@@ -82,6 +82,7 @@ class LimitedBody:
         self._declared = wanted[b"content-length"].decode("latin-1")
         self._received = 0
         self._more = True
+        self._kept: bytes | None = None  # what read() read, handed out again by the next receive()
 
     def check_declared_length(self) -> None:
         """Refuse at once a body whose Content-Length is already over the limit."""
@@ -89,6 +90,12 @@ class LimitedBody:
             raise BodyTooLarge(self._limit)
 
     async def receive(self) -> Message:
+        if self._kept is not None:
+            body, self._kept = self._kept, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await self._counted()
+
+    async def _counted(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             self._received += len(message.get("body", b""))
@@ -101,12 +108,14 @@ class LimitedBody:
 
     async def read(self) -> bytes:
         """The whole body (within the limit), read straight from the server: not through Starlette's
-        Request.stream(), whose async generator costs more than the read of a small body itself."""
+        Request.stream(), whose async generator costs more than the read of a small body itself. Kept
+        for one more receive(), so that a Request on this body can still read it."""
         chunks = []
         while self._more:
-            message = await self.receive()
+            message = await self._counted()
             chunks.append(message.get("body", b""))
-        return b"".join(chunks)
+        self._kept = b"".join(chunks)
+        return self._kept
 
     async def discard_rest(self) -> None:
         """Read what is left of the body, up to DISCARD_AT_MOST, without keeping it."""
@@ -117,17 +126,3 @@ class LimitedBody:
             message = await self._receive()
             self._received += len(message.get("body", b""))
             self._more = message["type"] == "http.request" and message.get("more_body", False)
-
-
-def replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands out a body already read, as one message, then what the server sends next."""
-    sent = False
-
-    async def receive_again() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive_again

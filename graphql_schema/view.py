@@ -22,7 +22,7 @@ from graphql_schema.errors import error_response, with_code
 from graphql_schema.graphiql import GRAPHIQL_HTML
 from graphql_schema.json_operations import is_json_post, json_operation, run
 from graphql_schema.multipart import operations_with_files
-from graphql_schema.request_body import LimitedBody, UnreadableJSON, decode_json, replay
+from graphql_schema.request_body import LimitedBody, UnreadableJSON, decode_json
 from graphql_schema.schema import SpekSchema
 from spek.errors import Unauthenticated
 from spek.web.services import Services
@@ -49,10 +49,8 @@ class SpekGraphQL(GraphQL[Context, None]):
                 body.check_declared_length()
                 response = None
                 if is_json_post(scope["method"], body.media_type, body.accept):
-                    # Read whole here; Strawberry's view, if the short path declines, reads the same bytes.
-                    data = await body.read()
-                    request = Request(scope=scope, receive=replay(data, receive))
-                    response = await self.run_json_operation(data, request)
+                    # Strawberry's view, if the short path declines, reads the same bytes from `body`.
+                    response = await self.run_json_operation(await body.read(), request)
                 response = response or await self.run(request)
             except HTTPException as e:
                 await body.discard_rest()

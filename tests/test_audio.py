@@ -247,13 +247,18 @@ def _two_voices(alike: float, seed: int, each: int = 10) -> np.ndarray:
     """CAM++-like embeddings of two voices whose centres are `alike` (cosine), each spread so that their
     pairwise similarity (~0.6) is that of real speech in a room, below ONE_VOICE_SIMILARITY."""
     rng = np.random.default_rng(seed)
-    first = rng.standard_normal(192)
-    first /= np.linalg.norm(first)
+    first = _somewhere(rng)
     other = rng.standard_normal(192)
     other -= (other @ first) * first
     other /= np.linalg.norm(other)
     centres = [first, alike * first + np.sqrt(1 - alike**2) * other]
     return np.concatenate([_heard(centre, each, 0.7, rng) for centre in centres])
+
+
+def _somewhere(rng: np.random.Generator) -> np.ndarray:
+    """A voice's centre: a random direction in CAM++'s 192 dimensions."""
+    centre = rng.standard_normal(192)
+    return centre / np.linalg.norm(centre)
 
 
 def _heard(centre: np.ndarray, count: int, spread: float, rng: np.random.Generator) -> np.ndarray:
@@ -281,15 +286,10 @@ def test_someone_who_says_little_is_a_speaker_of_their_own(seed: int) -> None:
     a door) is no speaker: it joins the nearest voice."""
     rng = np.random.default_rng(100 + seed)
     talk = _two_voices(0.5, seed)
-
-    def elsewhere() -> np.ndarray:
-        centre = rng.standard_normal(192)
-        return centre / np.linalg.norm(centre)
-
-    labels = campp._cluster(np.concatenate([talk, _heard(elsewhere(), 2, 0.4, rng)]), 1, MAX_SPEAKERS)
+    labels = campp._cluster(np.concatenate([talk, _heard(_somewhere(rng), 2, 0.4, rng)]), 1, MAX_SPEAKERS)
     assert len(set(labels)) == 3 and labels[20] == labels[21] and labels[20] not in labels[:20]
     assert len(set(labels[:10])) == len(set(labels[10:20])) == 1
-    labels = campp._cluster(np.concatenate([talk, _heard(elsewhere(), 1, 0.4, rng)]), 1, MAX_SPEAKERS)
+    labels = campp._cluster(np.concatenate([talk, _heard(_somewhere(rng), 1, 0.4, rng)]), 1, MAX_SPEAKERS)
     assert len(set(labels)) == 2
 
 

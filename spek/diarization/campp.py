@@ -168,10 +168,10 @@ def _absorb_fragments(embeddings: np.ndarray, labels: np.ndarray, low: int) -> n
     centroids = _unit(np.stack([embeddings[labels == k].mean(axis=0) for k in large]))
     labels = labels.copy()
     for fragment in np.flatnonzero(sizes < MIN_CLUSTER_SIZE):
-        members = embeddings[labels == fragment]
-        if _distinct_voice(members, centroids):
-            continue
-        labels[labels == fragment] = large[(members @ centroids.T).argmax(axis=1)]
+        in_fragment = labels == fragment
+        members = embeddings[in_fragment]
+        if not _distinct_voice(members, centroids):
+            labels[in_fragment] = large[(members @ centroids.T).argmax(axis=1)]
     return np.unique(labels, return_inverse=True)[1]
 
 
